@@ -1,0 +1,88 @@
+{% macro labeling_project_dir() %}
+  {#- Absolute path of the dbt project folder, from the labeling_export plugin's SQL function
+      (dbt-duckdb resolves relative paths against the folder dbt is started from). -#}
+  {%- if not execute -%}{{ return('.') }}{%- endif -%}
+  {{ return(run_query('select labeling_project_dir()')[0][0]) }}
+{% endmacro %}
+
+
+{% macro labeling_abspath(path) %}
+  {#- `path` if absolute, else `path` under the project folder. -#}
+  {%- set path = path | string -%}
+  {%- if path.startswith('/') -%}{{ return(path) }}{%- endif -%}
+  {{ return(labeling_project_dir() ~ '/' ~ path) }}
+{% endmacro %}
+
+
+{% macro labeling_export_dir() %}
+  {#- Absolute export folder: var('export_dir') (env LABELING_EXPORT_DIR), default `exports`. -#}
+  {{ return(labeling_abspath(var('export_dir', 'exports'))) }}
+{% endmacro %}
+
+
+{% macro labeling_copy_options(format) %}
+  {#- DuckDB COPY options per file format. CSV: header, RFC 4180 minimal quoting (comment ''
+      stops DuckDB from quoting '#'), NULL as an empty field: what pandas' to_csv writes. -#}
+  {%- if format == 'csv' -%}
+    {{ return("format csv, header true, delimiter ',', quote '\"', comment ''") }}
+  {%- elif format == 'parquet' -%}
+    {{ return("format parquet, compression zstd") }}
+  {%- else -%}
+    {{ exceptions.raise_compiler_error("gated_export: unsupported format '" ~ format ~ "' (csv or parquet)") }}
+  {%- endif -%}
+{% endmacro %}
+
+
+{% macro labeling_upstream_nodes(model) %}
+  {#- unique_ids of every node (model, seed, snapshot) upstream of `model`, via graph.nodes. -#}
+  {%- set seen = [] -%}
+  {%- set ns = namespace(frontier=model.depends_on.nodes | list) -%}
+  {%- for _ in range(100) if ns.frontier | length > 0 -%}
+    {%- set next_frontier = [] -%}
+    {%- for uid in ns.frontier if uid not in seen -%}
+      {%- do seen.append(uid) -%}
+      {%- set node = graph.nodes.get(uid) -%}
+      {%- if node is not none -%}
+        {%- do next_frontier.extend(node.depends_on.nodes) -%}
+      {%- endif -%}
+    {%- endfor -%}
+    {%- set ns.frontier = next_frontier -%}
+  {%- endfor -%}
+  {{ return(seen) }}
+{% endmacro %}
+
+
+{% macro labeling_upstream_seed_files(model) %}
+  {#- {file name: path} of the seed files upstream of `model` (the build's raw inputs). -#}
+  {%- set files = {} -%}
+  {%- for uid in labeling_upstream_nodes(model) -%}
+    {%- set node = graph.nodes.get(uid) -%}
+    {%- if node is not none and node.resource_type == 'seed' -%}
+      {%- do files.update({node.original_file_path.split('/')[-1]: labeling_abspath(node.original_file_path)}) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {{ return(files) }}
+{% endmacro %}
+
+
+{% macro labeling_assert_upstream_tests_selected(model) %}
+  {#- Raise unless every data test on a node upstream of `model` is selected in this
+      invocation. `dbt build` skips a model when a test upstream fails, but only for tests it
+      runs: this closes `dbt run` and partial selections. -#}
+  {%- if not execute -%}{{ return(none) }}{%- endif -%}
+  {%- set upstream = labeling_upstream_nodes(model) -%}
+  {%- set missing = [] -%}
+  {%- for uid, node in graph.nodes.items() if node.resource_type == 'test' -%}
+    {%- set tested = node.depends_on.nodes | select('in', upstream) | list -%}
+    {%- if tested | length > 0 and uid not in selected_resources -%}
+      {%- do missing.append(uid) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- if missing | length > 0 -%}
+    {{ exceptions.raise_compiler_error(
+        model.name ~ " is an export gated by the data tests upstream of it, but "
+        ~ (missing | length) ~ " of them are not part of this invocation (for example "
+        ~ missing[:3] | join(', ') ~ "). Nothing was exported; the previous export is unchanged. "
+        ~ "Run `dbt build` (or `dbt build --select +" ~ model.name ~ "`).") }}
+  {%- endif -%}
+{% endmacro %}

@@ -1,0 +1,85 @@
+{% materialization gated_export, adapter='duckdb' %}
+  {#-
+    Builds the model as a table (contract enforced when configured), then publishes it as files
+    (CSV and/or Parquet) with a manifest, through the `labeling_export` plugin, atomically.
+    It refuses to run unless every data test upstream of it is part of this invocation (so in
+    `dbt build` a failing test skips it), and refuses to publish an empty result.
+  -#}
+  {%- set formats = config.get('formats', ['csv', 'parquet']) -%}
+  {%- set file_stem = config.get('file_stem', model.name) -%}
+  {%- set count_by = config.get('count_by', none) -%}
+  {%- set export_dir = labeling_export_dir() -%}
+
+  {{ labeling_assert_upstream_tests_selected(model) }}
+
+  {%- set target_relation = this.incorporate(type='table') -%}
+  {%- set existing_relation = load_cached_relation(this) -%}
+  {%- set intermediate_relation = make_intermediate_relation(target_relation) -%}
+  {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
+  {{ drop_relation_if_exists(intermediate_relation) }}
+  {{ drop_relation_if_exists(backup_relation) }}
+
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+  {% call statement('main') -%}
+    {{ get_create_table_as_sql(False, intermediate_relation, sql) }}
+  {%- endcall %}
+
+  {%- set row_count = run_query('select count(*) from ' ~ intermediate_relation)[0][0] -%}
+  {%- if row_count == 0 -%}
+    {{ exceptions.raise_compiler_error(
+        "gated_export " ~ model.name ~ ": the result has 0 rows; refusing to publish an empty "
+        ~ "export. The previous export files in '" ~ export_dir ~ "' are unchanged.") }}
+  {%- endif -%}
+
+  {%- set counts = {} -%}
+  {%- if count_by -%}
+    {%- set count_rows = run_query(
+        'select ' ~ count_by ~ ', count(*) from ' ~ intermediate_relation
+        ~ ' group by 1 order by 1') -%}
+    {%- for row in count_rows -%}
+      {%- do counts.update({row[0] | string: row[1]}) -%}
+    {%- endfor -%}
+  {%- endif -%}
+
+  {%- set columns = adapter.get_columns_in_relation(intermediate_relation) -%}
+  {%- set meta = {
+      'model': model.unique_id,
+      'relation': target_relation.render(),
+      'invocation_id': invocation_id,
+      'run_started_at': run_started_at.isoformat(),
+      'dbt_version': dbt_version,
+      'row_count': row_count,
+      'counts_by': count_by,
+      'counts': counts,
+      'columns': columns | map(attribute='name') | list,
+      'column_types': columns | map(attribute='dtype') | list,
+      'inputs': labeling_upstream_seed_files(model),
+  } -%}
+
+  {%- do adapter.store_relation('labeling_export', target_relation, [], export_dir, 'prepare', meta) -%}
+  {%- set staging_dir = export_dir ~ '/.staging/' ~ invocation_id -%}
+  {%- for format in formats -%}
+    {% call statement('copy_' ~ format) -%}
+      copy (select * from {{ intermediate_relation }}) to '{{ staging_dir }}/{{ file_stem }}.{{ format }}'
+      ({{ labeling_copy_options(format) }})
+    {%- endcall %}
+  {%- endfor -%}
+  {%- do adapter.store_relation('labeling_export', target_relation, [], export_dir, 'commit', meta) -%}
+
+  {% if existing_relation is not none %}
+    {{ adapter.rename_relation(existing_relation, backup_relation) }}
+  {% endif %}
+  {{ adapter.rename_relation(intermediate_relation, target_relation) }}
+
+  {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {{ adapter.commit() }}
+  {{ drop_relation_if_exists(backup_relation) }}
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+  {% do log(model.name ~ ": published " ~ row_count ~ " rows to " ~ export_dir ~ "/" ~ file_stem
+            ~ ".{" ~ formats | join(',') ~ "} " ~ (counts | tojson), info=True) %}
+
+  {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}

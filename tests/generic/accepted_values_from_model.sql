@@ -1,0 +1,37 @@
+{% test accepted_values_from_model(model, column_name, to, field, id_column=none) %}
+{#- Fails for every distinct non-NULL value of column_name that is not a value of `field` in
+    `to`; one failure row per offending value with its row count and a few example ids. -#}
+with
+
+checked as (
+
+    select * from {{ model }}
+
+),
+
+accepted as (
+
+    select distinct {{ field }} as accepted_value from {{ to }}
+
+),
+
+offending as (
+
+    select
+        checked.{{ column_name }} as offending_value,
+        count(*) as n_rows
+        {%- if id_column %},
+        list(checked.{{ id_column }} order by checked.{{ id_column }})[1:5] as example_ids
+        {%- endif %}
+
+    from checked
+    left join accepted
+        on checked.{{ column_name }} = accepted.accepted_value
+    where checked.{{ column_name }} is not null
+        and accepted.accepted_value is null
+    group by checked.{{ column_name }}
+
+)
+
+select * from offending
+{% endtest %}
