@@ -66,18 +66,34 @@
 
 
 {% macro labeling_assert_upstream_tests_selected(model) %}
-  {#- Raise unless every data test on a node upstream of `model` is selected in this
-      invocation. `dbt build` skips a model when a test upstream fails, but only for tests it
-      runs: this closes `dbt run` and partial selections. -#}
+  {#- Raise unless every data test on a node upstream of `model` both runs in this invocation
+      and is ordered before `model`. `dbt build` skips a model when a test upstream fails, but
+      only for tests it runs, and it waits for a test on several nodes only when the model
+      descends from all of them: this closes `dbt run`, partial selections, and a test added
+      later on a node the export does not descend from. -#}
   {%- if not execute -%}{{ return(none) }}{%- endif -%}
   {%- set upstream = labeling_upstream_nodes(model) -%}
   {%- set missing = [] -%}
+  {%- set unordered = [] -%}
   {%- for uid, node in graph.nodes.items() if node.resource_type == 'test' -%}
     {%- set tested = node.depends_on.nodes | select('in', upstream) | list -%}
-    {%- if tested | length > 0 and uid not in selected_resources -%}
-      {%- do missing.append(uid) -%}
+    {%- if tested | length > 0 -%}
+      {%- if uid not in selected_resources -%}
+        {%- do missing.append(uid) -%}
+      {%- endif -%}
+      {%- set outside = node.depends_on.nodes | reject('in', upstream) | list -%}
+      {%- if outside | length > 0 -%}
+        {%- do unordered.append(uid ~ ' (on ' ~ outside | join(', ') ~ ')') -%}
+      {%- endif -%}
     {%- endif -%}
   {%- endfor -%}
+  {%- if unordered | length > 0 -%}
+    {{ exceptions.raise_compiler_error(
+        model.name ~ " is an export gated by the data tests upstream of it, but dbt would not "
+        ~ "wait for " ~ unordered | join('; ') ~ " because " ~ model.name ~ " does not descend "
+        ~ "from every node those tests read. Add `-- depends_on: {{ ref('...') }}` for them to "
+        ~ model.original_file_path ~ ". Nothing was exported.") }}
+  {%- endif -%}
   {%- if missing | length > 0 -%}
     {{ exceptions.raise_compiler_error(
         model.name ~ " is an export gated by the data tests upstream of it, but "

@@ -1,0 +1,138 @@
+"""Shared fixtures: run dbt for real in temporary copies of this project.
+
+Each test works on its own copy (the tracked project files, without databases, exports or
+downloads), so tests never touch the developer's checkout and can run in any order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MIRROR = Path(os.environ.get("LABELING_MIRROR", REPO.parent / "shared" / "data" / "madewithml"))
+_IGNORED_ANYWHERE = shutil.ignore_patterns(
+    ".venv", ".git", "*.duckdb", "*.duckdb.wal", "__pycache__", ".pytest_cache", "*.egg-info",
+)
+_IGNORED_AT_TOP = {"target", "logs", "exports", "ci-artifacts", "docs-site"}
+
+
+def IGNORED(directory: str, names: list[str]) -> set[str]:
+    """Leave out builds, exports, caches and downloaded raw data (data/madewithml)."""
+    ignored = set(_IGNORED_ANYWHERE(directory, names))
+    here = Path(directory).resolve()
+    if here == REPO:
+        ignored |= _IGNORED_AT_TOP & set(names)
+    if here == REPO / "data":
+        ignored |= {"madewithml"} & set(names)
+    return ignored
+
+
+@dataclass
+class Project:
+    """A temporary copy of the dbt project, with helpers to run dbt and read its outputs."""
+
+    root: Path
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def database(self) -> Path:
+        return self.root / "labeling.duckdb"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "LABELING_"))}
+        env["DBT_PROFILES_DIR"] = str(self.root / "profiles")
+        env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+        env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+        env.update(extra)
+        return env
+
+    def dbt(self, *args: str, cwd: Path | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+        """Run ``dbt ARGS`` on this copy and return the finished process (never raises)."""
+        return subprocess.run(
+            [str(BIN / "dbt"), *args, "--project-dir", str(self.root)],
+            cwd=cwd or self.root, env=self.env(**extra), capture_output=True, text=True, timeout=600,
+        )
+
+    def build(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        """``dbt build``; fails the test with dbt's output unless it succeeds."""
+        result = self.dbt("build", *args, **extra)
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+        return result
+
+    def export_snapshot(self) -> dict[str, str]:
+        """sha256 of every file under exports/ (links followed), keyed by relative path."""
+        if not self.exports.exists():
+            return {}
+        return {
+            str(p.relative_to(self.exports)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(self.exports.rglob("*"))
+            if p.is_file()
+        } | {
+            f"{p.relative_to(self.exports)} ->": os.readlink(p)
+            for p in sorted(self.exports.rglob("*"))
+            if p.is_symlink()
+        }
+
+    def query(self, sql: str) -> list[tuple]:
+        """Run ``sql`` on the project's database, read-only."""
+        import duckdb
+
+        with duckdb.connect(str(self.database), read_only=True) as con:
+            return con.sql(sql).fetchall()
+
+
+def copy_project(dest: Path, source: Path = REPO) -> Project:
+    """Copy the project files (no builds, exports or downloads) into ``dest``."""
+    shutil.copytree(source, dest, ignore=IGNORED, symlinks=True)
+    return Project(dest)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A fresh, unbuilt copy of the project."""
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def built_sample(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A copy built once on the bundled sample; treat as read-only (use ``clone_built``)."""
+    proj = copy_project(tmp_path_factory.mktemp("built") / "project")
+    proj.build()
+    return proj
+
+
+@pytest.fixture
+def clone_built(built_sample: Project, tmp_path: Path) -> Project:
+    """A private copy of the built sample project: database and exports included."""
+    dest = tmp_path / "project"
+    shutil.copytree(built_sample.root, dest, symlinks=True,
+                    ignore=shutil.ignore_patterns("target", "logs"))
+    return Project(dest)
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    """The local mirror of the real raw files; required in CI, skipped elsewhere if absent."""
+    if not (MIRROR / "projects.csv").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"mirror of the real data not found at {MIRROR} (set LABELING_MIRROR)")
+        pytest.skip(f"mirror of the real data not found at {MIRROR} (set LABELING_MIRROR)")
+    return MIRROR
+
+
+def run_script(name: str, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """Run ``scripts/NAME ARGS`` with this interpreter."""
+    return subprocess.run([sys.executable, str(cwd / "scripts" / name), *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=300)

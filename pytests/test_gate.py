@@ -1,0 +1,72 @@
+"""The export is gated by the data tests: bad input fails the build and keeps the last export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import Project
+
+
+def append(path: Path, text: str) -> None:
+    with path.open("ab") as handle:
+        handle.write(text.encode("utf-8"))
+
+
+def assert_failed_and_export_kept(project: Project, before: dict[str, str], rows_before: int) -> str:
+    result = project.dbt("build")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-4000:]
+    assert "SKIP relation main.labeled_projects_export" in output or "labeled_projects_export" in output
+    assert project.export_snapshot() == before
+    assert project.query("select count(*) from labeled_projects_export")[0][0] == rows_before
+    return output
+
+
+def test_duplicate_project_id_fails_and_keeps_previous_export(clone_built: Project) -> None:
+    before = clone_built.export_snapshot()
+    assert before, "the built sample has an export"
+    sample = clone_built.root / "data" / "sample"
+    append(sample / "projects.csv", "6,2021-01-01 00:00:00,A copy with id 6,Same id as the first project.\n")
+    output = assert_failed_and_export_kept(clone_built, before, 46)
+    assert "unique" in output
+    stored = clone_built.query(
+        "select unique_field, n_records from audit.unique_stg_madewithml__projects_project_id"
+    )
+    assert stored == [(6, 2)]
+
+
+def test_tag_outside_taxonomy_fails_and_names_the_value(clone_built: Project) -> None:
+    before = clone_built.export_snapshot()
+    sample = clone_built.root / "data" / "sample"
+    text = (sample / "tags.csv").read_text(encoding="utf-8").replace("\n9,computer-vision", "\n9,computer_vision")
+    (sample / "tags.csv").write_bytes(text.encode("utf-8"))
+    output = assert_failed_and_export_kept(clone_built, before, 46)
+    assert "labeled_projects_tag_in_taxonomy" in output
+    stored = clone_built.query(
+        "select offending_value, n_rows, example_ids from "
+        "audit.labeled_projects_tag_in_taxonomy"
+    )
+    assert stored == [("computer_vision", 1, [9])]
+
+
+def test_export_refuses_to_run_without_its_tests(clone_built: Project) -> None:
+    before = clone_built.export_snapshot()
+    result = clone_built.dbt("run")
+    assert result.returncode != 0
+    assert "not part of this invocation" in result.stdout
+    assert "Run `dbt build`" in result.stdout
+    assert clone_built.export_snapshot() == before
+
+
+def test_empty_result_never_writes_an_export(project: Project) -> None:
+    tags = project.root / "data" / "sample" / "tags.csv"
+    lines = tags.read_text(encoding="utf-8").splitlines()
+    tags.write_bytes(("\n".join([lines[0]] + [line.split(",")[0] + "," for line in lines[1:]]) + "\n").encode())
+    result = project.dbt("build")
+    assert result.returncode != 0
+    assert "row_count_at_least" in result.stdout
+    assert project.export_snapshot() == {}
+    # Even when run alone, the export refuses an empty result instead of writing NULLs.
+    alone = project.dbt("build", "--select", "labeled_projects_export", "--exclude", "test_type:data")
+    assert alone.returncode != 0
+    assert project.export_snapshot() == {}

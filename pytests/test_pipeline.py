@@ -1,0 +1,110 @@
+"""End-to-end: dbt builds on the bundled sample and on the real data, exports, manifest."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from conftest import REPO, Project, run_script
+
+TAGS = {
+    "natural-language-processing", "computer-vision", "mlops",
+    "reinforcement-learning", "graph-learning", "time-series",
+}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def lesson_csv(raw_dir: Path, out: Path) -> bytes:
+    result = run_script("lesson_labeling.py", str(raw_dir), str(out))
+    assert result.returncode == 0, result.stderr
+    return out.read_bytes()
+
+
+def test_sample_build_exports_what_the_lesson_writes(built_sample: Project, tmp_path: Path) -> None:
+    exported = (built_sample.exports / "labeled_projects.csv").read_bytes()
+    assert exported == lesson_csv(built_sample.root / "data" / "sample", tmp_path / "lesson.csv")
+    rows = list(csv.DictReader(exported.decode("utf-8").splitlines(keepends=True)))
+    assert len(rows) == 46
+    assert {r["tag"] for r in rows} == TAGS
+    # Edge rows survive byte for byte: CRLF inside a quoted field, spaces, non-ASCII, '#'.
+    assert b"\r\nAlert when it matters." in exported
+    assert b"  Policy Gradients Explained," in exported
+    assert "中文文本分类".encode() in exported
+    assert b"\n#1 Tip for Reproducible ML" in exported or b",#1 Tip for Reproducible ML," in exported
+
+
+def test_sample_build_database_and_parquet_agree(built_sample: Project) -> None:
+    rows = built_sample.query("select id, created_on, title, description, tag from labeled_projects order by id")
+    assert len(rows) == 46
+    parquet = built_sample.exports / "labeled_projects.parquet"
+    with duckdb.connect() as con:
+        from_parquet = con.sql(f"select * from read_parquet('{parquet}') order by id").fetchall()
+        types = con.sql(f"describe select * from read_parquet('{parquet}')").fetchall()
+    assert from_parquet == rows
+    assert [(t[0], t[1]) for t in types] == [
+        ("id", "BIGINT"), ("created_on", "TIMESTAMP"), ("title", "VARCHAR"),
+        ("description", "VARCHAR"), ("tag", "VARCHAR"),
+    ]
+    # Projects without a tag row or with an empty tag are not labeled.
+    titles = {r[2] for r in rows}
+    assert "Another Unlabeled Project" not in titles
+    assert "Untagged Idea: Tabular AutoML" not in titles
+
+
+def test_manifest_describes_the_export(built_sample: Project) -> None:
+    manifest = json.loads((built_sample.exports / "manifest.json").read_text())
+    assert manifest["row_count"] == 46
+    assert sum(manifest["counts"].values()) == 46
+    assert set(manifest["counts"]) == TAGS
+    for name in ("labeled_projects.csv", "labeled_projects.parquet"):
+        assert manifest["files"][name]["sha256"] == sha256(built_sample.exports / name)
+    for name in ("projects.csv", "tags.csv"):
+        assert manifest["inputs"][name]["sha256"] == sha256(built_sample.root / "data" / "sample" / name)
+    run_results = json.loads((built_sample.root / "target" / "run_results.json").read_text())
+    assert manifest["invocation_id"] == run_results["metadata"]["invocation_id"]
+    assert manifest["columns"] == ["id", "created_on", "title", "description", "tag"]
+
+
+def test_real_data_export_equals_lesson_output(project: Project, mirror: Path, tmp_path: Path) -> None:
+    extracted = run_script("extract.py", "--from", str(mirror), "--out", str(project.root / "data" / "madewithml"))
+    assert extracted.returncode == 0, extracted.stderr
+    project.build(LABELING_RAW_DIR="data/madewithml")
+    exported = (project.exports / "labeled_projects.csv").read_bytes()
+    expected = lesson_csv(mirror, tmp_path / "lesson.csv")
+    assert exported == expected
+    frame = pd.read_csv(project.exports / "labeled_projects.csv")
+    assert len(frame) == 955
+    assert list(frame.columns) == ["id", "created_on", "title", "description", "tag"]
+    assert frame.description.str.contains("\r\n", regex=False).sum() == 42
+    manifest = json.loads((project.exports / "manifest.json").read_text())
+    assert manifest["counts"] == {
+        "natural-language-processing": 388, "computer-vision": 356, "mlops": 79,
+        "reinforcement-learning": 56, "graph-learning": 45, "time-series": 31,
+    }
+    assert manifest["inputs"]["projects.csv"]["sha256"] == (
+        "fd698d5471c476b3831d992296f7be0487d6b0fb5ba4452aa9ad6b490d0ed335")
+
+
+def test_paths_do_not_depend_on_the_working_directory(project: Project, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = project.dbt("build", cwd=elsewhere)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert project.database.exists()
+    assert (project.exports / "labeled_projects.csv").exists()
+    assert list(elsewhere.iterdir()) == [] or all(p.name == "logs" for p in elsewhere.iterdir())
+
+
+def test_bundled_sample_is_what_make_sample_writes(tmp_path: Path) -> None:
+    result = run_script("make_sample.py", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    for name in ("projects.csv", "tags.csv"):
+        assert (tmp_path / name).read_bytes() == (REPO / "data" / "sample" / name).read_bytes()
