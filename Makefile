@@ -1,0 +1,49 @@
+# The labeling pipeline. `make help` lists the targets.
+# A fresh machine needs two commands: `make build` (bundled sample) and `make test`.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Folder with the real projects.csv and tags.csv to copy instead of downloading (make real).
+MIRROR ?=
+REAL_DIR := data/madewithml
+
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.DEFAULT_GOAL := help
+
+.PHONY: help setup build real test lint pytest docs clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/dbt: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+setup: $(BIN)/dbt ## Create .venv and install the pinned requirements
+
+build: setup ## dbt build on the bundled sample (data/sample): load, transform, test, export
+	$(BIN)/dbt build
+
+real: setup ## Extract the real data (MIRROR=dir to copy a mirror) and dbt build on it
+	$(BIN)/python scripts/extract.py $(if $(MIRROR),--from $(MIRROR))
+	LABELING_RAW_DIR=$(REAL_DIR) $(BIN)/dbt build
+
+lint: setup ## SQLFluff and the other pre-commit hooks on every file
+	$(BIN)/pre-commit run --all-files --show-diff-on-failure
+
+pytest: setup ## The pytest suite (runs dbt end to end in temporary copies)
+	$(BIN)/python -m pytest
+
+test: lint pytest ## Everything CI runs: lint, then the pytest suite
+
+docs: setup ## Generate the lineage docs (target/index.html)
+	$(BIN)/dbt docs generate
+
+clean: ## Remove builds, exports and the database (keeps .venv and downloads)
+	rm -rf target logs exports labeling.duckdb labeling.duckdb.wal
