@@ -4,10 +4,21 @@ dbt-duckdb resolves relative paths (the database file, COPY targets) against the
 started from. This plugin anchors them on the dbt project folder instead, so ``dbt build`` run
 from anywhere (``--project-dir``) uses the project's own database and export folder:
 
-* ``update_connection_config`` makes a relative database ``path`` absolute;
-* ``configure_connection`` registers the SQL function ``labeling_project_dir()``, which macros
-  use to build absolute file paths;
+* ``update_connection_config`` makes a relative database ``path`` absolute and, for commands
+  that write (build, run, seed, snapshot, test), points dbt at a private build copy of the
+  database under ``.build/``, holding ``.build/build.lock`` so that a second build stops with a
+  clear message. The on-run-end hook publishes the copy over the real file with one atomic
+  rename (``labeling_publish_database()``) only when every node succeeded: a failed or killed
+  build never changes ``labeling.duckdb``, and readers never block a build;
+* ``configure_connection`` registers the SQL functions ``labeling_project_dir()``,
+  ``labeling_build_mode()``, ``labeling_publish_database()`` and
+  ``labeling_check_raw_file(name, path, columns_json)`` (the raw-file preflight, see
+  ``check_raw_file``);
 * ``store`` publishes exports (below).
+
+``LABELING_FAULT=<point>`` kills the process (SIGKILL) when it reaches ``<point>``; the test
+suite uses it to prove that a crash at that point loses nothing. Points: ``export:staged``,
+``export:moved``, ``export:switched``, ``db:before_publish``.
 
 It is installed with the project (``pip install -e .``, part of ``requirements.txt``) and
 enabled in ``profiles/profiles.yml`` under ``plugins:``.
@@ -31,18 +42,37 @@ a mix or a half-written file, even if the build is killed at any point; older ve
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import fcntl
 import hashlib
+import io
 import json
 import os
 import shutil
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import TargetConfig
 
+# agate (dbt's seed parser) uses the csv module, whose default field limit is 128 KiB: raise it
+# so that long descriptions load (DuckDB's own limit, max_line_size, is the one that matters).
+csv.field_size_limit(sys.maxsize)
+
 STAGING = ".staging"
+BUILD_DIR = ".build"
+LOCK_FILE = "build.lock"
+WRITING_COMMANDS = {"build", "run", "seed", "snapshot", "test"}
+CSV_DIALECT = "delim=',', quote='\"', escape='\"', header=true, auto_detect=false, strict_mode=true"
+
+
+def fault(point: str) -> None:
+    """Kill this process at ``point`` if LABELING_FAULT names it (crash tests only)."""
+    if os.environ.get("LABELING_FAULT") == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 VERSIONS = "versions"
 CURRENT = "current"
 MANIFEST = "manifest.json"
@@ -101,6 +131,7 @@ def commit(export_dir: Path, invocation_id: str, meta: dict[str, Any], keep_vers
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     for path in [*files, staging / MANIFEST, staging]:
         _fsync_path(path)
+    fault("export:staged")
 
     versions = export_dir / VERSIONS
     versions.mkdir(exist_ok=True)
@@ -112,8 +143,10 @@ def commit(export_dir: Path, invocation_id: str, meta: dict[str, Any], keep_vers
         staging.parent.rmdir()  # .staging is empty now
     except OSError:
         pass
+    fault("export:moved")
 
     _replace_symlink(export_dir / CURRENT, f"{VERSIONS}/{version.name}")
+    fault("export:switched")
     for name in [*(p.name for p in files), MANIFEST]:
         link = export_dir / name
         if not link.is_symlink() or os.readlink(link) != f"{CURRENT}/{name}":
@@ -143,19 +176,156 @@ def anchored(path: str | Path) -> Path:
     return candidate if candidate.is_absolute() else project_dir() / candidate
 
 
+def _command() -> str | None:
+    try:
+        from dbt.flags import get_flags
+
+        return getattr(get_flags(), "WHICH", None)
+    except Exception:
+        return None
+
+
+def check_raw_file(name: str, path: str | Path, columns: dict[str, str], max_errors: int = 5) -> str:
+    """Check one raw CSV file before anything is loaded; return '' or a readable error.
+
+    ``columns`` maps each expected column, in order, to its DuckDB type (the seed's
+    ``column_types``). The file must exist, be non-empty UTF-8 CSV (a BOM and CRLF row ends
+    are fine) whose header is exactly those columns in that order, with at least one data row,
+    and every value must parse as its type: the error names the file, the rule, and the lines
+    (up to ``max_errors``) with their column and value.
+    """
+    import duckdb
+
+    path = Path(path)
+    expected = list(columns)
+    if not path.is_file():
+        return f"{name}: file not found at {path}"
+    if path.stat().st_size == 0:
+        return f"{name}: the file is empty (0 bytes); expected a header {','.join(expected)} and data rows"
+    with path.open("rb") as handle:
+        first = handle.readline(1 << 20)
+    first = first.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n")
+    try:
+        header = next(csv.reader(io.StringIO(first.decode("utf-8"))), [])
+    except UnicodeDecodeError as exc:
+        return f"{name}: line 1 (header) is not UTF-8 text ({exc.reason} at byte {exc.start}); is this a CSV file?"
+    if header != expected:
+        missing = [c for c in expected if c not in header]
+        extra = [c for c in header if c not in expected]
+        if not missing and not extra:
+            rule = "columns are in another order"
+        elif missing and extra:
+            rule = f"missing column(s) {', '.join(missing)} and unexpected column(s) {', '.join(extra)}"
+        elif missing:
+            rule = f"missing column(s) {', '.join(missing)}"
+        else:
+            rule = f"unexpected column(s) {', '.join(extra)}"
+        shown = ",".join(header)[:200] or "(empty)"
+        return f"{name}: header check failed: {rule}; header is {shown}, expected {','.join(expected)}"
+    spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in columns.items()) + "}"
+    con = duckdb.connect()
+    try:
+        escaped = str(path).replace("'", "''")
+        con.execute(
+            f"create table checked as select * from read_csv('{escaped}', columns={spec}, {CSV_DIALECT}, "
+            "store_rejects=true, rejects_table='rejects', rejects_scan='reject_scans', max_line_size=20000000)"
+        )
+        rows = con.execute("select count(*) from checked").fetchone()[0]
+        errors = con.execute(
+            "select line, column_name, error_type, error_message, csv_line from rejects order by line, column_idx"
+        ).fetchall()
+    except duckdb.Error as exc:
+        return f"{name}: cannot be read as CSV: {str(exc).splitlines()[0]}"
+    finally:
+        con.close()
+    if errors:
+        shown = []
+        for line, column, kind, message, text in errors[:max_errors]:
+            where = f"line {line}" + (f", column {column}" if column and kind == "CAST" else "")
+            shown.append(f"{where}: {kind.lower()}: {message} [{text[:120]!r}]")
+        more = f" (and {len(errors) - max_errors} more)" if len(errors) > max_errors else ""
+        return f"{name}: {len(errors)} line(s) break the file's format{more}: " + "; ".join(shown)
+    if rows == 0:
+        return f"{name}: the file has a header but no data rows"
+    return ""
+
+
+class _BuildLockHeld(RuntimeError):
+    pass
+
+
 class Plugin(BasePlugin):
-    """The ``labeling_export`` plugin: ``store`` runs ``prepare`` or ``commit`` (the location format)."""
+    """The ``labeling_export`` plugin: paths, build copy and lock, preflight, exports."""
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
         self.keep_versions = int(plugin_config.get("keep_versions", 3))
+        self.main_path: Path | None = None
+        self.build_path: Path | None = None
+        self._lock_handle: Any = None
 
     def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
-        if creds.path and creds.path != ":memory:" and "://" not in creds.path and ":" not in creds.path[:3]:
-            creds.path = str(anchored(creds.path))
+        if not creds.path or creds.path == ":memory:" or "://" in creds.path or ":" in creds.path[:3]:
+            return
+        main = anchored(creds.path)
+        if _command() not in WRITING_COMMANDS or os.environ.get("LABELING_DIRECT_WRITE"):
+            creds.path = str(main)
+            return
+        build_dir = main.parent / BUILD_DIR
+        build_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_handle = self._acquire_lock(build_dir / LOCK_FILE)
+        build = build_dir / main.name
+        for stale in (build, build.with_name(build.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        if main.exists():
+            shutil.copyfile(main, build)
+        self.main_path, self.build_path = main, build
+        creds.path = str(build)
+
+    @staticmethod
+    def _acquire_lock(lock_path: Path) -> Any:
+        handle = lock_path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise _BuildLockHeld(
+                f"another dbt build is running on this project ({holder}); it holds {lock_path}. "
+                "Nothing was changed. Wait for it to finish and run again; queries can read "
+                "labeling.duckdb (read-only) or exports/ meanwhile."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, {_command()} started {dt.datetime.now().isoformat(timespec='seconds')}\n")
+        handle.flush()
+        return handle
 
     def configure_connection(self, conn: Any) -> None:
         root = str(project_dir())
         conn.create_function("labeling_project_dir", lambda: root, [], "VARCHAR", side_effects=False)
+        conn.create_function("labeling_build_mode", lambda: self.build_path is not None, [], "BOOLEAN",
+                             side_effects=True)
+        conn.create_function("labeling_publish_database", self.publish_database, [], "VARCHAR",
+                             side_effects=True)
+        conn.create_function(
+            "labeling_check_raw_file",
+            lambda name, path, spec: check_raw_file(name, path, json.loads(spec)),
+            ["VARCHAR", "VARCHAR", "VARCHAR"], "VARCHAR", side_effects=True,
+        )
+
+    def publish_database(self) -> str:
+        """Move the build copy over the real database file (one atomic rename)."""
+        if self.build_path is None or self.main_path is None:
+            return "not a build: nothing to publish"
+        wal = self.build_path.with_name(self.build_path.name + ".wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise RuntimeError(f"labeling: {wal} is not empty; run CHECKPOINT before publishing")
+        fault("db:before_publish")
+        _fsync_path(self.build_path)
+        os.replace(self.build_path, self.main_path)
+        _fsync_path(self.main_path.parent)
+        return f"published {self.main_path}"
 
     def store(self, target_config: TargetConfig) -> None:
         assert target_config.location is not None

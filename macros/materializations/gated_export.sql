@@ -43,6 +43,17 @@
     {%- endfor -%}
   {%- endif -%}
 
+  {%- set accounting = {} -%}
+  {%- set accounting_model = config.get('accounting_model', none) -%}
+  {%- if accounting_model -%}
+    {%- set accounting_rows = run_query(
+        "select raw_file, outcome || coalesce(':' || reason, '') as outcome, count(*) from "
+        ~ ref(accounting_model) ~ " group by all order by all") -%}
+    {%- for row in accounting_rows -%}
+      {%- do accounting.setdefault(row[0], {}).update({row[1]: row[2]}) -%}
+    {%- endfor -%}
+  {%- endif -%}
+
   {%- set columns = adapter.get_columns_in_relation(intermediate_relation) -%}
   {%- set meta = {
       'model': model.unique_id,
@@ -53,6 +64,7 @@
       'row_count': row_count,
       'counts_by': count_by,
       'counts': counts,
+      'raw_row_accounting': accounting,
       'columns': columns | map(attribute='name') | list,
       'column_types': columns | map(attribute='dtype') | list,
       'inputs': labeling_upstream_seed_files(model),

@@ -1,7 +1,14 @@
 -- The tag taxonomy is read by the accepted-values test on labeled_projects; depending on it
--- makes dbt build wait for that test before exporting.
+-- makes dbt build wait for that test before exporting; raw_row_audit (whose tests
+-- account for every raw row) feeds the manifest's accounting.
 -- depends_on: {{ ref('stg_labeling__tag_taxonomy') }}
-{{ config(file_stem='labeled_projects', formats=['csv', 'parquet'], count_by='tag') }}
+-- depends_on: {{ ref('raw_row_audit') }}
+{{ config(
+    file_stem='labeled_projects',
+    formats=['csv', 'parquet'],
+    count_by='tag',
+    accounting_model='raw_row_audit',
+) }}
 
 with
 

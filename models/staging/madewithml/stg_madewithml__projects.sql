@@ -3,13 +3,17 @@ with
 
 source as (
 
-    select * from {{ source('madewithml', 'projects') }}
+    select
+        *,
+        rowid as source_rowid
+    from {{ source('madewithml', 'projects') }}
 
 ),
 
 renamed as (
 
     select
+        cast(source_rowid + 1 as bigint) as raw_row_number,
         cast(id as bigint) as project_id,
         cast(created_on as timestamp) as created_on,
         cast(title as varchar) as title,

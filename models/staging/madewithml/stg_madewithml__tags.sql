@@ -3,13 +3,17 @@ with
 
 source as (
 
-    select * from {{ source('madewithml', 'tags') }}
+    select
+        *,
+        rowid as source_rowid
+    from {{ source('madewithml', 'tags') }}
 
 ),
 
 renamed as (
 
     select
+        cast(source_rowid + 1 as bigint) as raw_row_number,
         cast(id as bigint) as project_id,
         cast(tag as varchar) as tag
 

@@ -1,0 +1,105 @@
+{% macro labeling_preflight() %}
+  {#- on-run-start: check every raw file that this invocation loads (selected seeds) against
+      its seed's column_types before anything is loaded. On a problem, raise one error listing
+      each file, rule and line: no node runs, so nothing in the database or exports changes. -#}
+  {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
+  {%- set problems = [] -%}
+  {%- for node in graph.nodes.values()
+        if node.resource_type == 'seed' and node.package_name == project_name
+        and node.unique_id in selected_resources -%}
+    {%- set column_types = node.config.column_types or {} -%}
+    {%- if column_types | length > 0 -%}
+      {%- set path = labeling_abspath(node.original_file_path) -%}
+      {%- set check -%}
+        select labeling_check_raw_file(
+            '{{ node.original_file_path.split("/")[-1] }}',
+            '{{ path | replace("'", "''") }}',
+            '{{ tojson(column_types) | replace("'", "''") }}'
+        )
+      {%- endset -%}
+      {%- set problem = run_query(check)[0][0] -%}
+      {%- if problem -%}
+        {%- do problems.append(problem ~ ' (' ~ node.original_file_path ~ ')') -%}
+      {%- endif -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- if problems | length > 0 -%}
+    {{ exceptions.raise_compiler_error(
+        "Raw input check failed; nothing was loaded, the database and exports are unchanged:\n  - "
+        ~ problems | join("\n  - ")) }}
+  {%- endif -%}
+  {{ return('select 1') }}
+{% endmacro %}
+
+
+{% macro labeling_on_run_end(results) %}
+  {#- on-run-end: report the rows that failing tests stored, the raw-row accounting, and, for a
+      build on the private copy, publish the database only when every node succeeded. -#}
+  {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
+  {%- set incomplete = [] -%}
+  {%- for result in results if result.status in ('error', 'fail', 'runtime error', 'skipped') -%}
+    {%- do incomplete.append(result) -%}
+  {%- endfor -%}
+  {{ labeling_report_failures(results) }}
+  {{ labeling_report_accounting() }}
+  {%- if run_query('select labeling_build_mode()')[0][0] -%}
+    {%- if incomplete | length == 0 and results | length > 0 -%}
+      {%- do adapter.commit() -%}
+      {%- do run_query('checkpoint') -%}
+      {%- set published = run_query('select labeling_publish_database()')[0][0] -%}
+      {%- do log('labeling: build succeeded; ' ~ published, info=True) -%}
+    {%- else -%}
+      {%- do log('labeling: build NOT published: ' ~ incomplete | length ~ ' node(s) failed or were '
+          ~ 'skipped. labeling.duckdb and exports/ are unchanged. The failed build, audit.* '
+          ~ 'failure rows included, is in .build/labeling.duckdb until the next build.', info=True) -%}
+    {%- endif -%}
+  {%- endif -%}
+  {{ return('select 1') }}
+{% endmacro %}
+
+
+{% macro labeling_report_failures(results) %}
+  {#- Log, for each failed data test, its stored failure rows (up to 5) and where to query them. -#}
+  {%- for result in results if result.status == 'fail' and result.node.resource_type == 'test' -%}
+    {%- set relation = result.node.relation_name -%}
+    {%- set inputs = labeling_upstream_seed_files(result.node).keys() | list -%}
+    {%- set header = 'FAILED ' ~ result.node.name ~ ' (raw input: ' ~ (inputs | join(', ') or 'n/a')
+        ~ '): ' ~ result.failures ~ ' failing row(s)' -%}
+    {%- if relation -%}
+      {%- set rows = run_query('select * from ' ~ relation ~ ' limit 5') -%}
+      {%- set shown = [] -%}
+      {%- for row in rows -%}
+        {%- set cells = [] -%}
+        {%- for column in rows.column_names -%}
+          {%- do cells.append(column ~ '=' ~ row[column]) -%}
+        {%- endfor -%}
+        {%- do shown.append('{' ~ cells | join(', ') ~ '}') -%}
+      {%- endfor -%}
+      {%- do log(header ~ '; e.g. ' ~ shown | join(' ') ~ '; all rows: select * from ' ~ relation ~ labeling_where_failures_are(), info=True) -%}
+    {%- else -%}
+      {%- do log(header, info=True) -%}
+    {%- endif -%}
+  {%- endfor -%}
+{% endmacro %}
+
+
+{% macro labeling_where_failures_are() %}
+  {#- Which database file holds this invocation's stored failures, for the log. -#}
+  {%- if run_query('select labeling_build_mode()')[0][0] -%}
+    {{ return(' (in .build/labeling.duckdb when the build fails, e.g. duckdb -readonly .build/labeling.duckdb)') }}
+  {%- endif -%}
+  {{ return('') }}
+{% endmacro %}
+
+
+{% macro labeling_report_accounting() %}
+  {#- Log the outcome counts of raw_row_audit, when this invocation built it. -#}
+  {%- set audit = adapter.get_relation(database=target.database, schema=target.schema, identifier='raw_row_audit') -%}
+  {%- if audit is none -%}{{ return('') }}{%- endif -%}
+  {%- set rows = run_query("select raw_file, outcome || coalesce(':' || reason, ''), count(*) from " ~ audit ~ " group by all order by all") -%}
+  {%- set parts = [] -%}
+  {%- for row in rows -%}
+    {%- do parts.append(row[0] ~ ' ' ~ row[1] ~ '=' ~ row[2]) -%}
+  {%- endfor -%}
+  {%- do log('labeling: raw rows accounted for: ' ~ parts | join(', '), info=True) -%}
+{% endmacro %}

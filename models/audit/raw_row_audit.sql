@@ -1,0 +1,121 @@
+with
+
+projects as (
+
+    select * from {{ ref('stg_madewithml__projects') }}
+
+),
+
+tags as (
+
+    select * from {{ ref('stg_madewithml__tags') }}
+
+),
+
+taxonomy as (
+
+    select * from {{ ref('stg_labeling__tag_taxonomy') }}
+
+),
+
+project_id_counts as (
+
+    select
+        project_id,
+        count(*) as n_project_rows
+
+    from projects
+    group by project_id
+
+),
+
+tag_row_counts as (
+
+    select
+        project_id,
+        count(*) as n_tag_rows,
+        count(tag) as n_tags
+
+    from tags
+    group by project_id
+
+),
+
+project_rows as (
+
+    select
+        'projects.csv' as raw_file,
+        projects.raw_row_number,
+        projects.project_id,
+        case
+            when coalesce(tag_row_counts.n_tags, 0) > 0 then 'labeled'
+            else 'left_out'
+        end as outcome,
+        case
+            when tag_row_counts.project_id is null then 'no_tag_row'
+            when tag_row_counts.n_tags = 0 then 'empty_tag'
+        end as reason,
+        list_concat(
+            case
+                when project_id_counts.n_project_rows > 1 then ['duplicate_project_id'] else []
+            end,
+            case when tag_row_counts.n_tag_rows > 1 then ['duplicate_tag_row'] else [] end
+        ) as issues,
+        projects.created_on,
+        projects.title,
+        projects.description,
+        cast(null as varchar) as tag
+
+    from projects
+    inner join project_id_counts
+        on projects.project_id = project_id_counts.project_id
+    left join tag_row_counts
+        on projects.project_id = tag_row_counts.project_id
+
+),
+
+tag_rows as (
+
+    select
+        'tags.csv' as raw_file,
+        tags.raw_row_number,
+        tags.project_id,
+        case
+            when project_id_counts.project_id is not null and tags.tag is not null then 'labeled'
+            else 'left_out'
+        end as outcome,
+        case
+            when project_id_counts.project_id is null then 'unknown_project'
+            when tags.tag is null then 'empty_tag'
+        end as reason,
+        list_concat(
+            case when project_id_counts.project_id is null then ['unknown_project'] else [] end,
+            case when tag_row_counts.n_tag_rows > 1 then ['duplicate_tag_row'] else [] end,
+            case
+                when project_id_counts.n_project_rows > 1 then ['duplicate_project_id'] else []
+            end,
+            case
+                when tags.tag is not null and taxonomy.tag is null
+                    then ['tag_not_in_taxonomy']
+                else []
+            end
+        ) as issues,
+        cast(null as timestamp) as created_on,
+        cast(null as varchar) as title,
+        cast(null as varchar) as description,
+        tags.tag
+
+    from tags
+    inner join tag_row_counts
+        on tags.project_id = tag_row_counts.project_id
+    left join project_id_counts
+        on tags.project_id = project_id_counts.project_id
+    left join taxonomy
+        on tags.tag = taxonomy.tag
+
+)
+
+select * from project_rows
+union all
+select * from tag_rows
+order by raw_file, raw_row_number
