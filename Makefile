@@ -27,11 +27,13 @@ $(BIN)/dbt: requirements.txt pyproject.toml
 
 setup: $(BIN)/dbt ## Create .venv and install the pinned requirements
 
-build: setup ## dbt build on the bundled sample (data/sample): load, transform, test, export
+build: setup ## dbt build on the bundled sample (data/sample): check, load, transform, test, export
+	$(BIN)/python scripts/check_raw.py
 	$(BIN)/dbt build
 
 real: setup ## Extract the real data (MIRROR=dir to copy a mirror) and dbt build on it
 	$(BIN)/python scripts/extract.py $(if $(MIRROR),--from $(MIRROR))
+	LABELING_RAW_DIR=$(REAL_DIR) $(BIN)/python scripts/check_raw.py
 	LABELING_RAW_DIR=$(REAL_DIR) $(BIN)/dbt build
 
 lint: setup ## SQLFluff and the other pre-commit hooks on every file

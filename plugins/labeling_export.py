@@ -206,9 +206,12 @@ def check_raw_file(name: str, path: str | Path, columns: dict[str, str], max_err
         first = handle.readline(1 << 20)
     first = first.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n")
     try:
-        header = next(csv.reader(io.StringIO(first.decode("utf-8"))), [])
+        text = first.decode("utf-8")
     except UnicodeDecodeError as exc:
         return f"{name}: line 1 (header) is not UTF-8 text ({exc.reason} at byte {exc.start}); is this a CSV file?"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        return f"{name}: line 1 (header) holds control characters {text[:40]!r}; is this a CSV file?"
+    header = next(csv.reader(io.StringIO(text)), [])
     if header != expected:
         missing = [c for c in expected if c not in header]
         extra = [c for c in header if c not in expected]
