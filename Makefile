@@ -40,7 +40,7 @@ lint: setup ## SQLFluff and the other pre-commit hooks on every file
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
 pytest: setup ## The pytest suite (runs dbt end to end in temporary copies)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 test: lint pytest ## Everything CI runs: lint, then the pytest suite
 

@@ -16,9 +16,11 @@ from anywhere (``--project-dir``) uses the project's own database and export fol
   ``check_raw_file``);
 * ``store`` publishes exports (below).
 
-``LABELING_FAULT=<point>`` kills the process (SIGKILL) when it reaches ``<point>``; the test
-suite uses it to prove that a crash at that point loses nothing. Points: ``export:staged``,
-``export:moved``, ``export:switched``, ``db:before_publish``.
+``LABELING_FAULT=<point>`` kills the process (SIGKILL) when it reaches ``<point>``, and
+``LABELING_PAUSE=<point>:<seconds>`` makes it wait there; the test suite uses them to prove
+that a crash at that point loses nothing and that a second build is refused. Points:
+``export:copying`` (between the CSV and Parquet writes), ``export:staged``, ``export:moved``,
+``export:switched``, ``db:before_publish``.
 
 It is installed with the project (``pip install -e .``, part of ``requirements.txt``) and
 enabled in ``profiles/profiles.yml`` under ``plugins:``.
@@ -52,6 +54,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +72,15 @@ WRITING_COMMANDS = {"build", "run", "seed", "snapshot", "test"}
 CSV_DIALECT = "delim=',', quote='\"', escape='\"', header=true, auto_detect=false, strict_mode=true"
 
 
-def fault(point: str) -> None:
-    """Kill this process at ``point`` if LABELING_FAULT names it (crash tests only)."""
+def fault(point: str) -> bool:
+    """Crash-test hook: at ``point``, SIGKILL this process if LABELING_FAULT names it, or sleep
+    if LABELING_PAUSE is ``<point>:<seconds>``. Does nothing otherwise; returns True."""
     if os.environ.get("LABELING_FAULT") == point:
         os.kill(os.getpid(), signal.SIGKILL)
+    pause_point, _, seconds = os.environ.get("LABELING_PAUSE", "").rpartition(":")
+    if pause_point == point:
+        time.sleep(float(seconds))
+    return True
 VERSIONS = "versions"
 CURRENT = "current"
 MANIFEST = "manifest.json"
@@ -311,6 +319,7 @@ class Plugin(BasePlugin):
                              side_effects=True)
         conn.create_function("labeling_publish_database", self.publish_database, [], "VARCHAR",
                              side_effects=True)
+        conn.create_function("labeling_fault", fault, ["VARCHAR"], "BOOLEAN", side_effects=True)
         conn.create_function(
             "labeling_check_raw_file",
             lambda name, path, spec: check_raw_file(name, path, json.loads(spec)),

@@ -72,18 +72,22 @@ class Project:
         return result
 
     def export_snapshot(self) -> dict[str, str]:
-        """sha256 of every file under exports/ (links followed), keyed by relative path."""
+        """What readers of exports/ see: sha256 of each published file and where `current` points.
+
+        Leftovers of an interrupted build (``.staging/``, unpublished ``versions/``) are not part
+        of it: nothing reads them.
+        """
         if not self.exports.exists():
             return {}
-        return {
-            str(p.relative_to(self.exports)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(self.exports.rglob("*"))
+        snapshot = {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(self.exports.iterdir())
             if p.is_file()
-        } | {
-            f"{p.relative_to(self.exports)} ->": os.readlink(p)
-            for p in sorted(self.exports.rglob("*"))
-            if p.is_symlink()
         }
+        current = self.exports / "current"
+        if current.is_symlink():
+            snapshot["current ->"] = os.readlink(current)
+        return snapshot
 
     def query(self, sql: str) -> list[tuple]:
         """Run ``sql`` on the project's database, read-only."""

@@ -77,6 +77,7 @@
       copy (select * from {{ intermediate_relation }}) to '{{ staging_dir }}/{{ file_stem }}.{{ format }}'
       ({{ labeling_copy_options(format) }})
     {%- endcall %}
+    {%- if loop.first -%}{%- do run_query("select labeling_fault('export:copying')") -%}{%- endif -%}
   {%- endfor -%}
   {%- do adapter.store_relation('labeling_export', target_relation, [], export_dir, 'commit', meta) -%}
 
