@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build real test lint pytest docs clean
+.PHONY: help setup build real test lint pytest docs docs-build harlequin harlequin-setup analyses clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,8 +44,26 @@ pytest: setup ## The pytest suite (runs dbt end to end in temporary copies)
 
 test: lint pytest ## Everything CI runs: lint, then the pytest suite
 
-docs: setup ## Generate the lineage docs (target/index.html)
+docs-build: setup ## Generate the lineage docs, check every description, write target/static_index.html
 	$(BIN)/dbt docs generate
+	$(BIN)/python scripts/check_docs.py
+	$(BIN)/dbt docs generate --static
+
+docs: docs-build ## Build the docs, then serve them on http://localhost:8080 (Ctrl-C to stop)
+	$(BIN)/dbt docs serve --port 8080 --host 127.0.0.1 --no-browser
+
+analyses: setup ## Compile the saved queries of analyses/ into target/compiled/.../analyses/
+	$(BIN)/dbt compile --select "resource_type:analysis"
+
+.venv-harlequin/bin/harlequin: requirements-harlequin.txt
+	$(PYTHON) -m venv .venv-harlequin
+	.venv-harlequin/bin/pip install --quiet -r requirements-harlequin.txt
+	@touch $@
+
+harlequin-setup: .venv-harlequin/bin/harlequin ## Install harlequin in its own venv (.venv-harlequin)
+
+harlequin: harlequin-setup ## Open labeling.duckdb read-only in harlequin, the terminal SQL IDE
+	.venv-harlequin/bin/harlequin --read-only labeling.duckdb
 
 clean: ## Remove builds, exports and the database (keeps .venv and downloads)
 	rm -rf target logs exports labeling.duckdb labeling.duckdb.wal
