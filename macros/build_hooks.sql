@@ -4,23 +4,17 @@
       each file, rule and line: no node runs, so nothing in the database or exports changes. -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
   {%- set problems = [] -%}
-  {%- for node in graph.nodes.values()
-        if node.resource_type == 'seed' and node.package_name == project_name
-        and node.unique_id in selected_resources -%}
-    {%- set column_types = node.config.column_types or {} -%}
-    {%- if column_types | length > 0 -%}
-      {%- set path = labeling_abspath(node.original_file_path) -%}
-      {%- set check -%}
-        select labeling_check_raw_file(
-            '{{ node.original_file_path.split("/")[-1] }}',
-            '{{ path | replace("'", "''") }}',
-            '{{ tojson(column_types) | replace("'", "''") }}'
-        )
-      {%- endset -%}
-      {%- set problem = run_query(check)[0][0] -%}
-      {%- if problem -%}
-        {%- do problems.append(problem ~ ' (' ~ node.original_file_path ~ ')') -%}
-      {%- endif -%}
+  {%- for file in labeling_raw_files() -%}
+    {%- set check -%}
+      select labeling_check_raw_file(
+          '{{ file.name }}',
+          '{{ file.path | replace("'", "''") }}',
+          '{{ tojson(file.columns) | replace("'", "''") }}'
+      )
+    {%- endset -%}
+    {%- set problem = run_query(check)[0][0] -%}
+    {%- if problem -%}
+      {%- do problems.append(problem ~ ' (' ~ file.shown ~ ')') -%}
     {%- endif -%}
   {%- endfor -%}
   {%- if problems | length > 0 -%}
@@ -102,4 +96,60 @@
     {%- do parts.append(row[0] ~ ' ' ~ row[1] ~ '=' ~ row[2]) -%}
   {%- endfor -%}
   {%- do log('labeling: raw rows accounted for: ' ~ parts | join(', '), info=True) -%}
+{% endmacro %}
+
+
+{% macro labeling_load_mode() %}
+  {#- How the raw files load: 'seed' (default) or 'read_csv' (env LABELING_LOAD, the fast path). -#}
+  {%- set mode = env_var('LABELING_LOAD', 'seed') -%}
+  {%- if mode not in ('seed', 'read_csv') -%}
+    {{ exceptions.raise_compiler_error("LABELING_LOAD must be 'seed' or 'read_csv', not '" ~ mode ~ "'") }}
+  {%- endif -%}
+  {{ return(mode) }}
+{% endmacro %}
+
+
+{% macro labeling_raw_source() %}
+  {#- The source staging reads: `madewithml` (seeds) or `madewithml_files` (read_csv path). -#}
+  {{ return('madewithml_files' if labeling_load_mode() == 'read_csv' else 'madewithml') }}
+{% endmacro %}
+
+
+{% macro labeling_source_row_index() %}
+  {#- 0-based position of a raw row in its file: a seed table's rowid (seeds are recreated on
+      every load), or, on the read_csv path, the row's position in the scan (DuckDB keeps file
+      order with preserve_insertion_order, its default). -#}
+  {%- if labeling_load_mode() == 'read_csv' -%}
+    {{ return('row_number() over () - 1') }}
+  {%- endif -%}
+  {{ return('rowid') }}
+{% endmacro %}
+
+
+{% macro labeling_raw_files() %}
+  {#- The raw files this invocation reads, as a list of {name, path, columns, node}: selected
+      seeds, or, on the read_csv path, the external sources of the `madewithml` source. -#}
+  {%- set files = [] -%}
+  {%- for node in graph.nodes.values()
+        if node.resource_type == 'seed' and node.package_name == project_name
+        and node.unique_id in selected_resources and (node.config.column_types or {}) | length > 0 -%}
+    {%- do files.append({'name': node.original_file_path.split('/')[-1],
+                         'path': labeling_abspath(node.original_file_path),
+                         'columns': node.config.column_types, 'node': node.unique_id,
+                         'shown': node.original_file_path}) -%}
+  {%- endfor -%}
+  {%- if labeling_load_mode() == 'read_csv' -%}
+    {%- set raw_dir = run_query("select getvariable('labeling_raw_dir')")[0][0] -%}
+    {%- for source in graph.sources.values()
+          if source.package_name == project_name and source.source_name == 'madewithml_files' -%}
+      {%- set columns = {} -%}
+      {%- for name, column in source.columns.items() -%}
+        {%- do columns.update({name: column.data_type}) -%}
+      {%- endfor -%}
+      {%- do files.append({'name': source.name ~ '.csv', 'path': raw_dir ~ '/' ~ source.name ~ '.csv',
+                           'columns': columns, 'node': source.unique_id,
+                           'shown': raw_dir ~ '/' ~ source.name ~ '.csv'}) -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {{ return(files) }}
 {% endmacro %}

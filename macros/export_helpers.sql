@@ -59,6 +59,9 @@
     {%- set node = graph.nodes.get(uid) -%}
     {%- if node is not none and node.resource_type == 'seed' -%}
       {%- do files.update({node.original_file_path.split('/')[-1]: labeling_abspath(node.original_file_path)}) -%}
+    {%- elif uid in graph.sources and graph.sources[uid].config.external_location -%}
+      {%- do files.update({graph.sources[uid].name ~ '.csv':
+          run_query("select getvariable('labeling_raw_dir')")[0][0] ~ '/' ~ graph.sources[uid].name ~ '.csv'}) -%}
     {%- endif -%}
   {%- endfor -%}
   {{ return(files) }}

@@ -10,7 +10,9 @@ from anywhere (``--project-dir``) uses the project's own database and export fol
   clear message. The on-run-end hook publishes the copy over the real file with one atomic
   rename (``labeling_publish_database()``) only when every node succeeded: a failed or killed
   build never changes ``labeling.duckdb``, and readers never block a build;
-* ``configure_connection`` registers the SQL functions ``labeling_project_dir()``,
+* ``configure_connection`` (and ``configure_cursor``) set the DuckDB variable
+  ``labeling_raw_dir`` (the absolute raw-data folder, for the fast load path's ``read_csv``)
+  and register the SQL functions ``labeling_project_dir()``,
   ``labeling_build_mode()``, ``labeling_publish_database()`` and
   ``labeling_check_raw_file(name, path, columns_json)`` (the raw-file preflight, see
   ``check_raw_file``);
@@ -312,7 +314,16 @@ class Plugin(BasePlugin):
         handle.flush()
         return handle
 
+    def configure_cursor(self, cursor: Any) -> None:
+        self._set_variables(cursor)
+
+    @staticmethod
+    def _set_variables(conn: Any) -> None:
+        raw_dir = str(anchored(os.environ.get("LABELING_RAW_DIR", "data/sample")))
+        conn.execute("set variable labeling_raw_dir = '" + raw_dir.replace("'", "''") + "'")
+
     def configure_connection(self, conn: Any) -> None:
+        self._set_variables(conn)
         root = str(project_dir())
         conn.create_function("labeling_project_dir", lambda: root, [], "VARCHAR", side_effects=False)
         conn.create_function("labeling_build_mode", lambda: self.build_path is not None, [], "BOOLEAN",

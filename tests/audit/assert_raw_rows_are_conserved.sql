@@ -7,12 +7,12 @@ raw_counts as (
     select
         'projects.csv' as raw_file,
         count(*) as n_raw
-    from {{ source('madewithml', 'projects') }}
+    from {{ source(labeling_raw_source(), 'projects') }}
     union all
     select
         'tags.csv' as raw_file,
         count(*) as n_raw
-    from {{ source('madewithml', 'tags') }}
+    from {{ source(labeling_raw_source(), 'tags') }}
 
 ),
 

@@ -1,12 +1,14 @@
+{% if labeling_load_mode() == 'seed' -%}
 -- depends_on: {{ ref('tags') }}
+{%- endif %}
 with
 
 source as (
 
     select
         *,
-        rowid as source_rowid
-    from {{ source('madewithml', 'tags') }}
+        {{ labeling_source_row_index() }} as source_rowid
+    from {{ source(labeling_raw_source(), 'tags') }}
 
 ),
 

@@ -1,0 +1,300 @@
+"""Benchmark the project's dbt build against the lesson's pandas code and one DuckDB statement.
+
+For each size (rows of projects.csv) it generates raw data (``benchmarks/generate.py``, cached
+in ``benchmarks/data/``), then runs side by side, ``--repeat`` times each, interleaved:
+
+``dbt_build``     the project's full ``dbt build`` (preflight, load, every model and test,
+                  CSV + Parquet export, manifest, publish) on the fast load path
+                  (``LABELING_LOAD=read_csv``), from a fresh database each time;
+``dbt_build_seed`` the same with the default seed load path (only up to ``--seed-max`` rows);
+``pandas``        the lesson's code (``scripts/lesson_labeling.py``): read, merge, filter, to_csv;
+``duckdb_sql``    one DuckDB process: the same join and filter, ``COPY`` to CSV and to Parquet.
+
+With ``--minimal`` it also runs, on a data folder (default: the real data mirror), our build
+with seeds against dbt's own minimal project (two seeds, a table model, an external CSV).
+
+Wall time and peak memory (RSS summed over the whole process tree, sampled every 20 ms) are
+recorded; the median of the repeats is reported as a ratio against ``duckdb_sql``. Results go
+to ``--out`` (default ``benchmarks/results/``) as JSON and Markdown.
+
+    python benchmarks/run.py --sizes 1000 100000 1000000 --repeat 3 --minimal ../shared/data/madewithml
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(HERE))
+from generate import generate  # noqa: E402
+
+DUCKDB_SQL = """
+import duckdb, sys
+raw, out = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+dialect = "header = true, auto_detect = false, quote = '\\"', escape = '\\"', strict_mode = true"
+con.execute(f'''create temp view labeled as
+    select p.id, p.created_on, p.title, p.description, t.tag
+    from read_csv('{raw}/projects.csv', columns = {{'id': 'BIGINT', 'created_on': 'TIMESTAMP', 'title': 'VARCHAR', 'description': 'VARCHAR'}}, {dialect}) as p
+    inner join read_csv('{raw}/tags.csv', columns = {{'id': 'BIGINT', 'tag': 'VARCHAR'}}, {dialect}) as t
+        on p.id = t.id
+    where t.tag is not null
+    order by p.id''')
+con.execute(f"copy labeled to '{out}/labeled_projects.csv' (format csv, header true, comment '')")
+con.execute(f"copy labeled to '{out}/labeled_projects.parquet' (format parquet, compression zstd)")
+"""
+
+MINIMAL_PROJECT = {
+    "dbt_project.yml": """name: minimal
+version: "1.0.0"
+config-version: 2
+profile: minimal
+seeds:
+  minimal:
+    projects: {+column_types: {id: bigint, created_on: timestamp, title: varchar, description: varchar}}
+    tags: {+column_types: {id: bigint, tag: varchar}}
+""",
+    "profiles.yml": """minimal:
+  target: dev
+  outputs:
+    dev: {type: duckdb, path: minimal.duckdb, threads: 2}
+""",
+    "models/labeled.sql": """select p.id, p.created_on, p.title, p.description, t.tag
+from {{ ref('projects') }} as p inner join {{ ref('tags') }} as t on p.id = t.id
+where t.tag is not null order by p.id
+""",
+    "models/labeled_export.sql": """{{ config(materialized='external', location='labeled.csv') }}
+select * from {{ ref('labeled') }}
+""",
+}
+
+
+def _tree_rss(root: int) -> int:
+    """Resident memory in bytes of ``root`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def measure(command: list[str], cwd: Path, env: dict[str, str]) -> dict[str, float]:
+    """Run ``command``; return wall seconds and peak tree RSS in MiB. Raises if it fails."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}):\n{output.decode(errors='replace')[-3000:]}")
+    return {"seconds": wall, "peak_mib": peak / 2**20}
+
+
+def project_copy(dest: Path) -> Path:
+    """Copy the project's source files (no venvs, builds, exports, downloads or benchmarks)."""
+    anywhere = shutil.ignore_patterns(".git", "*.duckdb", "__pycache__", ".pytest_cache")
+    at_top = {".venv", ".venv-harlequin", "target", "logs", "exports", ".build", "benchmarks", "ci-artifacts"}
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        here = Path(directory).resolve()
+        skip = set(anywhere(directory, names))
+        if here == PROJECT:
+            skip |= at_top & set(names)
+        if here == PROJECT / "data":
+            skip |= {"madewithml"} & set(names)
+        return skip
+
+    shutil.copytree(PROJECT, dest, ignore=ignore)
+    return dest
+
+
+def dbt_env(project: Path, raw_dir: Path, load: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "LABELING_"))}
+    env.update(DBT_PROFILES_DIR=str(project / "profiles"), DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+               LABELING_RAW_DIR=str(raw_dir), LABELING_LOAD=load, PATH=f"{BIN}:{env.get('PATH', '')}")
+    return env
+
+
+def fresh(project: Path) -> None:
+    for name in ("labeling.duckdb", "labeling.duckdb.wal", "exports", ".build", "target"):
+        path = project / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def contenders(size: int, raw: Path, work: Path, seed_max: int) -> dict[str, tuple]:
+    """name -> (command, cwd, env, prepare) for one size."""
+    project = project_copy(work / "project")
+    out = work / "out"
+    out.mkdir()
+    plain = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
+    found = {
+        "dbt_build": ([str(BIN / "dbt"), "build", "--project-dir", str(project)], project,
+                      dbt_env(project, raw, "read_csv"), lambda: fresh(project)),
+        "pandas": ([sys.executable, str(PROJECT / "scripts" / "lesson_labeling.py"), str(raw),
+                    str(out / "pandas.csv")], work, plain, lambda: None),
+        "duckdb_sql": ([sys.executable, "-c", DUCKDB_SQL, str(raw), str(out)], work, plain, lambda: None),
+    }
+    if size <= seed_max:
+        found["dbt_build_seed"] = ([str(BIN / "dbt"), "build", "--project-dir", str(project)], project,
+                                   dbt_env(project, raw, "seed"), lambda: fresh(project))
+    return found
+
+
+def run_size(size: int, repeat: int, data_root: Path, seed_max: int) -> dict:
+    raw = data_root / f"{size:g}"
+    if not (raw / "tags.csv").exists():
+        generate(size, raw)
+    with tempfile.TemporaryDirectory(prefix=f"bench-{size}-") as tmp:
+        runs: dict[str, list[dict[str, float]]] = {}
+        plan = contenders(size, raw, Path(tmp), seed_max)
+        for _ in range(repeat):
+            for name, (command, cwd, env, prepare) in plan.items():
+                prepare()
+                runs.setdefault(name, []).append(measure(command, cwd, env))
+                print(f"  {size:>10,} {name:<15} {runs[name][-1]['seconds']:8.2f} s {runs[name][-1]['peak_mib']:8.0f} MiB",
+                      flush=True)
+    return summarize(runs, baseline="duckdb_sql") | {"rows": size, "raw_bytes": sum(
+        (raw / n).stat().st_size for n in ("projects.csv", "tags.csv"))}
+
+
+def summarize(runs: dict[str, list[dict[str, float]]], baseline: str) -> dict:
+    medians = {name: {k: statistics.median(r[k] for r in rs) for k in ("seconds", "peak_mib")}
+               for name, rs in runs.items()}
+    base = medians[baseline]
+    return {"runs": runs, "median": medians, "baseline": baseline,
+            "ratio": {name: {"time": m["seconds"] / base["seconds"], "memory": m["peak_mib"] / base["peak_mib"]}
+                      for name, m in medians.items()}}
+
+
+def run_minimal(raw: Path, repeat: int) -> dict:
+    """Our full build (seeds) against dbt's minimal seed -> table -> external CSV project."""
+    with tempfile.TemporaryDirectory(prefix="bench-minimal-") as tmp:
+        work = Path(tmp)
+        minimal = work / "minimal"
+        for rel, text in MINIMAL_PROJECT.items():
+            (minimal / rel).parent.mkdir(parents=True, exist_ok=True)
+            (minimal / rel).write_text(text)
+        (minimal / "seeds").mkdir()
+        for name in ("projects.csv", "tags.csv"):
+            shutil.copyfile(raw / name, minimal / "seeds" / name)
+        project = project_copy(work / "project")
+        env_min = {**os.environ, "DBT_PROFILES_DIR": str(minimal), "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
+        plan = {
+            "dbt_minimal": ([str(BIN / "dbt"), "build"], minimal, env_min,
+                            lambda: [p.unlink() for p in minimal.glob("*.duckdb")]),
+            "dbt_build_seed": ([str(BIN / "dbt"), "build", "--project-dir", str(project)], project,
+                               dbt_env(project, raw, "seed"), lambda: fresh(project)),
+        }
+        runs: dict[str, list[dict[str, float]]] = {}
+        for _ in range(repeat):
+            for name, (command, cwd, env, prepare) in plan.items():
+                prepare()
+                runs.setdefault(name, []).append(measure(command, cwd, env))
+                print(f"  {'real data':>10} {name:<15} {runs[name][-1]['seconds']:8.2f} s", flush=True)
+    return summarize(runs, baseline="dbt_minimal") | {"data": str(raw)}
+
+
+def machine() -> dict[str, str]:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    mem = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    import duckdb
+    from importlib.metadata import version
+    return {"cpu": model, "cores": str(os.cpu_count()), "memory_gib": f"{int(mem) / 2**20:.1f}",
+            "python": platform.python_version(), "duckdb": duckdb.__version__,
+            "dbt_core": version("dbt-core"), "dbt_duckdb": version("dbt-duckdb"), "pandas": version("pandas"),
+            "os": platform.platform()}
+
+
+def markdown(result: dict) -> str:
+    lines = [f"Run {result['started']} on {result['machine']['cpu']} ({result['machine']['cores']} cores, "
+             f"{result['machine']['memory_gib']} GiB), Python {result['machine']['python']}, "
+             f"DuckDB {result['machine']['duckdb']}, dbt-core {result['machine']['dbt_core']}, "
+             f"dbt-duckdb {result['machine']['dbt_duckdb']}, pandas {result['machine']['pandas']}; "
+             f"median of {result['repeat']}.", "",
+             "| rows | contender | time (s) | peak RSS (MiB) | time / duckdb_sql | memory / duckdb_sql |",
+             "|---:|---|---:|---:|---:|---:|"]
+    for size in result["sizes"]:
+        for name, m in size["median"].items():
+            r = size["ratio"][name]
+            lines.append(f"| {size['rows']:,} | {name} | {m['seconds']:.2f} | {m['peak_mib']:.0f} | "
+                         f"{r['time']:.2f}× | {r['memory']:.2f}× |")
+    if result.get("minimal"):
+        m = result["minimal"]
+        lines += ["", "| real data (955 rows) | time (s) | time / dbt_minimal |", "|---|---:|---:|"]
+        for name, med in m["median"].items():
+            lines.append(f"| {name} | {med['seconds']:.2f} | {m['ratio'][name]['time']:.2f}× |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="run.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=lambda s: int(float(s)), nargs="+", default=[1000, 100_000, 1_000_000],
+                        help="rows of projects.csv (1e6 or 1000000), default: 1e3 1e5 1e6")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each contender (median reported)")
+    parser.add_argument("--seed-max", type=int, default=100_000, help="largest size that also runs the seed path")
+    parser.add_argument("--minimal", type=Path, metavar="RAW_DIR",
+                        help="also compare our build with dbt's minimal project on this data folder")
+    parser.add_argument("--data", type=Path, default=HERE / "data", help="cache of generated data")
+    parser.add_argument("--out", type=Path, default=HERE / "results", help="folder for the JSON and Markdown results")
+    args = parser.parse_args(argv)
+    started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+    result = {"started": started, "repeat": args.repeat, "machine": machine(), "sizes": []}
+    for size in args.sizes:
+        print(f"size {size:,}", flush=True)
+        result["sizes"].append(run_size(size, args.repeat, args.data, args.seed_max))
+    if args.minimal:
+        result["minimal"] = run_minimal(args.minimal.resolve(), args.repeat)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{started}.json").write_text(json.dumps(result, indent=2))
+    (args.out / f"{started}.md").write_text(markdown(result))
+    print(markdown(result))
+    print(f"results: {args.out / (started + '.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
