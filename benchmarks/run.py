@@ -177,8 +177,13 @@ def contenders(size: int, raw: Path, work: Path, seed_max: int) -> dict[str, tup
         "duckdb_sql": ([sys.executable, "-c", DUCKDB_SQL, str(raw), str(out)], work, plain, lambda: None),
     }
     if size <= seed_max:
+        # The seed path needs the files inside the project (dbt writes compiled seeds by path).
+        inside = project / "data" / "bench"
+        inside.mkdir(parents=True)
+        for name in ("projects.csv", "tags.csv"):
+            shutil.copyfile(raw / name, inside / name)
         found["dbt_build_seed"] = ([str(BIN / "dbt"), "build", "--project-dir", str(project)], project,
-                                   dbt_env(project, raw, "seed"), lambda: fresh(project))
+                                   dbt_env(project, Path("data/bench"), "seed"), lambda: fresh(project))
     return found
 
 
@@ -220,12 +225,15 @@ def run_minimal(raw: Path, repeat: int) -> dict:
         for name in ("projects.csv", "tags.csv"):
             shutil.copyfile(raw / name, minimal / "seeds" / name)
         project = project_copy(work / "project")
+        (project / "data" / "bench").mkdir(parents=True)
+        for name in ("projects.csv", "tags.csv"):
+            shutil.copyfile(raw / name, project / "data" / "bench" / name)
         env_min = {**os.environ, "DBT_PROFILES_DIR": str(minimal), "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
         plan = {
             "dbt_minimal": ([str(BIN / "dbt"), "build"], minimal, env_min,
                             lambda: [p.unlink() for p in minimal.glob("*.duckdb")]),
             "dbt_build_seed": ([str(BIN / "dbt"), "build", "--project-dir", str(project)], project,
-                               dbt_env(project, raw, "seed"), lambda: fresh(project)),
+                               dbt_env(project, Path("data/bench"), "seed"), lambda: fresh(project)),
         }
         runs: dict[str, list[dict[str, float]]] = {}
         for _ in range(repeat):

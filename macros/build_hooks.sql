@@ -4,6 +4,16 @@
       each file, rule and line: no node runs, so nothing in the database or exports changes. -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
   {%- set problems = [] -%}
+  {%- for file in labeling_raw_files() if file.node.startswith('seed.') -%}
+    {%- if file.shown.startswith('/') or file.shown.startswith('..') -%}
+      {{ exceptions.raise_compiler_error(
+          "LABELING_RAW_DIR must be a folder inside the project on the seed load path, not '"
+          ~ file.shown.rsplit('/', 1)[0] ~ "': dbt writes each seed's compiled copy under target/ "
+          ~ "by that path and would overwrite the raw file. Copy the files into the project "
+          ~ "(scripts/extract.py --from DIR does), or read them in place with LABELING_LOAD=read_csv. "
+          ~ "Nothing was loaded or changed.") }}
+    {%- endif -%}
+  {%- endfor -%}
   {%- for file in labeling_raw_files() -%}
     {%- set check -%}
       select labeling_check_raw_file(
@@ -35,7 +45,9 @@
     {%- do incomplete.append(result) -%}
   {%- endfor -%}
   {{ labeling_report_failures(results) }}
-  {{ labeling_report_accounting() }}
+  {%- for result in results if result.node.name == 'raw_row_audit' and result.status == 'success' -%}
+    {{ labeling_report_accounting() }}
+  {%- endfor -%}
   {%- if run_query('select labeling_build_mode()')[0][0] -%}
     {%- if incomplete | length == 0 and results | length > 0 -%}
       {%- do adapter.commit() -%}
@@ -87,7 +99,7 @@
 
 
 {% macro labeling_report_accounting() %}
-  {#- Log the outcome counts of raw_row_audit, when this invocation built it. -#}
+  {#- Log the outcome counts of raw_row_audit (called when this invocation built it). -#}
   {%- set audit = adapter.get_relation(database=target.database, schema=target.schema, identifier='raw_row_audit') -%}
   {%- if audit is none -%}{{ return('') }}{%- endif -%}
   {%- set rows = run_query("select raw_file, outcome || coalesce(':' || reason, ''), count(*) from " ~ audit ~ " group by all order by all") -%}

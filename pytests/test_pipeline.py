@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import hashlib
 import json
 from pathlib import Path
@@ -108,3 +109,35 @@ def test_bundled_sample_is_what_make_sample_writes(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     for name in ("projects.csv", "tags.csv"):
         assert (tmp_path / name).read_bytes() == (REPO / "data" / "sample" / name).read_bytes()
+
+
+def test_fast_load_path_on_real_data_equals_lesson_output(project: Project, mirror: Path, tmp_path: Path) -> None:
+    """LABELING_LOAD=read_csv: same types, models and tests; the raw files are read in place."""
+    result = project.build(LABELING_LOAD="read_csv", LABELING_RAW_DIR=str(mirror))
+    assert "seed" not in result.stdout.split("Finished running", 1)[1].split("\n", 1)[0]
+    assert (project.exports / "labeled_projects.csv").read_bytes() == lesson_csv(mirror, tmp_path / "lesson.csv")
+    assert project.query("select count(*) from raw_row_audit")[0][0] == 955 * 2
+    manifest = json.loads((project.exports / "manifest.json").read_text())
+    assert manifest["inputs"]["tags.csv"]["sha256"] == (
+        "ceac72f34d894565b84e5a40f447e7f1e5421c3bfdf2375291780f653ba7c8fb")
+
+
+def test_fast_load_path_checks_raw_files_first(project: Project, tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(project.root / "data" / "sample", raw)
+    with (raw / "projects.csv").open("ab") as handle:
+        handle.write(b"12a,2021-01-01 00:00:00,Title,Description\n")
+    result = project.dbt("build", LABELING_LOAD="read_csv", LABELING_RAW_DIR=str(raw))
+    assert result.returncode != 0
+    assert 'projects.csv: 1 line(s) break the file\'s format: line 50, column id' in result.stdout
+    assert not project.database.exists()
+
+
+def test_seed_path_refuses_a_raw_folder_outside_the_project(project: Project, tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(project.root / "data" / "sample", raw)
+    before = (raw / "projects.csv").read_bytes()
+    result = project.dbt("build", LABELING_RAW_DIR=str(raw))
+    assert result.returncode != 0
+    assert "LABELING_RAW_DIR must be a folder inside the project on the seed load path" in result.stdout
+    assert (raw / "projects.csv").read_bytes() == before
