@@ -1,6 +1,7 @@
 {% macro labeling_preflight() %}
   {#- on-run-start: check every raw file that this invocation loads (selected seeds) against
-      its seed's column_types before anything is loaded. On a problem, raise one error listing
+      its seed's column_types before anything is loaded (on the read_csv path: the file and its
+      header; the strict read_csv of staging reports bad lines). On a problem, raise one error listing
       each file, rule and line: no node runs, so nothing in the database or exports changes. -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
   {%- set problems = [] -%}
@@ -19,7 +20,8 @@
       select labeling_check_raw_file(
           '{{ file.name }}',
           '{{ file.path | replace("'", "''") }}',
-          '{{ tojson(file.columns) | replace("'", "''") }}'
+          '{{ tojson(file.columns) | replace("'", "''") }}',
+          {{ 'true' if file.full else 'false' }}
       )
     {%- endset -%}
     {%- set problem = run_query(check)[0][0] -%}
@@ -148,7 +150,7 @@
     {%- do files.append({'name': node.original_file_path.split('/')[-1],
                          'path': labeling_abspath(node.original_file_path),
                          'columns': node.config.column_types, 'node': node.unique_id,
-                         'shown': node.original_file_path}) -%}
+                         'shown': node.original_file_path, 'full': true}) -%}
   {%- endfor -%}
   {%- if labeling_load_mode() == 'read_csv' -%}
     {%- set raw_dir = run_query("select getvariable('labeling_raw_dir')")[0][0] -%}
@@ -160,7 +162,7 @@
       {%- endfor -%}
       {%- do files.append({'name': source.name ~ '.csv', 'path': raw_dir ~ '/' ~ source.name ~ '.csv',
                            'columns': columns, 'node': source.unique_id,
-                           'shown': raw_dir ~ '/' ~ source.name ~ '.csv'}) -%}
+                           'shown': raw_dir ~ '/' ~ source.name ~ '.csv', 'full': false}) -%}
     {%- endfor -%}
   {%- endif -%}
   {{ return(files) }}

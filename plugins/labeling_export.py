@@ -14,7 +14,7 @@ from anywhere (``--project-dir``) uses the project's own database and export fol
   ``labeling_raw_dir`` (the absolute raw-data folder, for the fast load path's ``read_csv``)
   and register the SQL functions ``labeling_project_dir()``,
   ``labeling_build_mode()``, ``labeling_publish_database()`` and
-  ``labeling_check_raw_file(name, path, columns_json)`` (the raw-file preflight, see
+  ``labeling_check_raw_file(name, path, columns_json, full)`` (the raw-file preflight, see
   ``check_raw_file``);
 * ``store`` publishes exports (below).
 
@@ -195,14 +195,17 @@ def _command() -> str | None:
         return None
 
 
-def check_raw_file(name: str, path: str | Path, columns: dict[str, str], max_errors: int = 5) -> str:
+def check_raw_file(name: str, path: str | Path, columns: dict[str, str], max_errors: int = 5,
+                   full: bool = True) -> str:
     """Check one raw CSV file before anything is loaded; return '' or a readable error.
 
     ``columns`` maps each expected column, in order, to its DuckDB type (the seed's
     ``column_types``). The file must exist, be non-empty UTF-8 CSV (a BOM and CRLF row ends
     are fine) whose header is exactly those columns in that order, with at least one data row,
     and every value must parse as its type: the error names the file, the rule, and the lines
-    (up to ``max_errors``) with their column and value.
+    (up to ``max_errors``) with their column and value. With ``full=False`` only the file and
+    its header are checked (the fast load path, whose strict ``read_csv`` reports bad lines
+    itself while loading, so the file is parsed once, not twice).
     """
     import duckdb
 
@@ -235,6 +238,8 @@ def check_raw_file(name: str, path: str | Path, columns: dict[str, str], max_err
             rule = f"unexpected column(s) {', '.join(extra)}"
         shown = ",".join(header)[:200] or "(empty)"
         return f"{name}: header check failed: {rule}; header is {shown}, expected {','.join(expected)}"
+    if not full:
+        return ""
     spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in columns.items()) + "}"
     con = duckdb.connect()
     try:
@@ -333,8 +338,8 @@ class Plugin(BasePlugin):
         conn.create_function("labeling_fault", fault, ["VARCHAR"], "BOOLEAN", side_effects=True)
         conn.create_function(
             "labeling_check_raw_file",
-            lambda name, path, spec: check_raw_file(name, path, json.loads(spec)),
-            ["VARCHAR", "VARCHAR", "VARCHAR"], "VARCHAR", side_effects=True,
+            lambda name, path, spec, full: check_raw_file(name, path, json.loads(spec), full=full),
+            ["VARCHAR", "VARCHAR", "VARCHAR", "BOOLEAN"], "VARCHAR", side_effects=True,
         )
 
     def publish_database(self) -> str:

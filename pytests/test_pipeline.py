@@ -114,7 +114,7 @@ def test_bundled_sample_is_what_make_sample_writes(tmp_path: Path) -> None:
 def test_fast_load_path_on_real_data_equals_lesson_output(project: Project, mirror: Path, tmp_path: Path) -> None:
     """LABELING_LOAD=read_csv: same types, models and tests; the raw files are read in place."""
     result = project.build(LABELING_LOAD="read_csv", LABELING_RAW_DIR=str(mirror))
-    assert "seed" not in result.stdout.split("Finished running", 1)[1].split("\n", 1)[0]
+    assert " 1 seed," in result.stdout.split("Finished running", 1)[1].split("\n", 1)[0]  # only the taxonomy
     assert (project.exports / "labeled_projects.csv").read_bytes() == lesson_csv(mirror, tmp_path / "lesson.csv")
     assert project.query("select count(*) from raw_row_audit")[0][0] == 955 * 2
     manifest = json.loads((project.exports / "manifest.json").read_text())
@@ -129,8 +129,16 @@ def test_fast_load_path_checks_raw_files_first(project: Project, tmp_path: Path)
         handle.write(b"12a,2021-01-01 00:00:00,Title,Description\n")
     result = project.dbt("build", LABELING_LOAD="read_csv", LABELING_RAW_DIR=str(raw))
     assert result.returncode != 0
-    assert 'projects.csv: 1 line(s) break the file\'s format: line 50, column id' in result.stdout
+    # The strict read_csv of staging reports the line, column and value (parsed once, not twice).
+    assert "Runtime Error in model stg_madewithml__projects" in result.stdout
+    assert "CSV Error on Line: 50" in result.stdout
+    assert 'Could not convert string "12a" to \'BIGINT\'' in result.stdout
+    assert "build NOT published" in result.stdout
     assert not project.database.exists()
+    # A header problem is still caught before anything runs.
+    (raw / "tags.csv").write_text("tag\nmlops\n")
+    result = project.dbt("build", LABELING_LOAD="read_csv", LABELING_RAW_DIR=str(raw))
+    assert "tags.csv: header check failed: missing column(s) id" in result.stdout
 
 
 def test_seed_path_refuses_a_raw_folder_outside_the_project(project: Project, tmp_path: Path) -> None:

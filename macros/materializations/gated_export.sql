@@ -1,7 +1,9 @@
 {% materialization gated_export, adapter='duckdb' %}
   {#-
-    Builds the model as a table (contract enforced when configured), then publishes it as files
-    (CSV and/or Parquet) with a manifest, through the `labeling_export` plugin, atomically.
+    Stages the model's rows in a table of the in-memory `scratch` database (contract enforced
+    when configured), publishes them as files (CSV and/or Parquet) with a manifest through the
+    `labeling_export` plugin, atomically, and makes the model's relation a view over the
+    published Parquet (or CSV) file, so querying the node reads exactly what was exported.
     It refuses to run unless every data test upstream of it is part of this invocation (so in
     `dbt build` a failing test skips it), and refuses to publish an empty result.
   -#}
@@ -12,12 +14,10 @@
 
   {{ labeling_assert_upstream_tests_selected(model) }}
 
-  {%- set target_relation = this.incorporate(type='table') -%}
-  {%- set existing_relation = load_cached_relation(this) -%}
-  {%- set intermediate_relation = make_intermediate_relation(target_relation) -%}
-  {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
+  {%- set target_relation = this.incorporate(type='view') -%}
+  {%- set intermediate_relation = make_intermediate_relation(target_relation).incorporate(
+        path={'database': 'scratch', 'schema': 'main'}, type='table') -%}
   {{ drop_relation_if_exists(intermediate_relation) }}
-  {{ drop_relation_if_exists(backup_relation) }}
 
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
@@ -81,14 +81,21 @@
   {%- endfor -%}
   {%- do adapter.store_relation('labeling_export', target_relation, [], export_dir, 'commit', meta) -%}
 
-  {% if existing_relation is not none %}
-    {{ adapter.rename_relation(existing_relation, backup_relation) }}
-  {% endif %}
-  {{ adapter.rename_relation(intermediate_relation, target_relation) }}
+  {#- DuckDB lets one transaction write to one database: finish with scratch first. -#}
+  {{ drop_relation_if_exists(intermediate_relation) }}
+  {%- do adapter.commit() -%}
+  {%- set published = export_dir ~ '/' ~ file_stem ~ '.' ~ ('parquet' if 'parquet' in formats else 'csv') -%}
+  {%- set existing_relation = load_cached_relation(this) -%}
+  {%- if existing_relation is not none and existing_relation.type != 'view' -%}
+    {{ drop_relation_if_exists(existing_relation) }}
+  {%- endif -%}
+  {% call statement('publish_view') -%}
+    create or replace view {{ target_relation }} as
+    select * from {{ 'read_parquet' if 'parquet' in formats else 'read_csv' }}('{{ published }}')
+  {%- endcall %}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {{ adapter.commit() }}
-  {{ drop_relation_if_exists(backup_relation) }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 
   {% do log(model.name ~ ": published " ~ row_count ~ " rows to " ~ export_dir ~ "/" ~ file_stem

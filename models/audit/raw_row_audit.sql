@@ -41,6 +41,22 @@ tag_row_counts as (
 
 ),
 
+project_flags as (
+
+    select
+        projects.*,
+        coalesce(tag_row_counts.n_tags, 0) > 0
+        and project_id_counts.n_project_rows = 1
+        and coalesce(tag_row_counts.n_tag_rows, 0) <= 1 as is_clean
+
+    from projects
+    inner join project_id_counts
+        on projects.project_id = project_id_counts.project_id
+    left join tag_row_counts
+        on projects.project_id = tag_row_counts.project_id
+
+),
+
 project_rows as (
 
     select
@@ -61,12 +77,14 @@ project_rows as (
             end,
             case when tag_row_counts.n_tag_rows > 1 then ['duplicate_tag_row'] else [] end
         ) as issues,
-        projects.created_on,
-        projects.title,
-        projects.description,
+        -- Raw values only where someone must look: labeled rows are in labeled_projects, and
+        -- repeating their text here would double what a large build writes.
+        case when not projects.is_clean then projects.created_on end as created_on,
+        case when not projects.is_clean then projects.title end as title,
+        case when not projects.is_clean then projects.description end as description,
         cast(null as varchar) as tag
 
-    from projects
+    from project_flags as projects
     inner join project_id_counts
         on projects.project_id = project_id_counts.project_id
     left join tag_row_counts
@@ -118,4 +136,3 @@ tag_rows as (
 select * from project_rows
 union all
 select * from tag_rows
-order by raw_file, raw_row_number
