@@ -8,6 +8,10 @@ BIN := $(VENV)/bin
 # Folder with the real projects.csv and tags.csv to copy instead of downloading (make real).
 MIRROR ?=
 REAL_DIR := data/madewithml
+# How raw files load: seed (default, dbt seed) or read_csv (DuckDB reads them in place; fast
+# for large inputs). make build LOAD=read_csv
+LOAD ?= seed
+export LABELING_LOAD := $(LOAD)
 
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
