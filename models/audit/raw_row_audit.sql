@@ -45,6 +45,9 @@ project_flags as (
 
     select
         projects.*,
+        project_id_counts.n_project_rows,
+        coalesce(tag_row_counts.n_tag_rows, 0) as n_tag_rows,
+        coalesce(tag_row_counts.n_tags, 0) as n_tags,
         coalesce(tag_row_counts.n_tags, 0) > 0
         and project_id_counts.n_project_rows = 1
         and coalesce(tag_row_counts.n_tag_rows, 0) <= 1 as is_clean
@@ -61,34 +64,28 @@ project_rows as (
 
     select
         'projects.csv' as raw_file,
-        projects.raw_row_number,
-        projects.project_id,
+        raw_row_number,
+        project_id,
         case
-            when coalesce(tag_row_counts.n_tags, 0) > 0 then 'labeled'
+            when n_tags > 0 then 'labeled'
             else 'left_out'
         end as outcome,
         case
-            when tag_row_counts.project_id is null then 'no_tag_row'
-            when tag_row_counts.n_tags = 0 then 'empty_tag'
+            when n_tag_rows = 0 then 'no_tag_row'
+            when n_tags = 0 then 'empty_tag'
         end as reason,
         list_concat(
-            case
-                when project_id_counts.n_project_rows > 1 then ['duplicate_project_id'] else []
-            end,
-            case when tag_row_counts.n_tag_rows > 1 then ['duplicate_tag_row'] else [] end
+            case when n_project_rows > 1 then ['duplicate_project_id'] else [] end,
+            case when n_tag_rows > 1 then ['duplicate_tag_row'] else [] end
         ) as issues,
         -- Raw values only where someone must look: labeled rows are in labeled_projects, and
         -- repeating their text here would double what a large build writes.
-        case when not projects.is_clean then projects.created_on end as created_on,
-        case when not projects.is_clean then projects.title end as title,
-        case when not projects.is_clean then projects.description end as description,
+        case when not is_clean then created_on end as created_on,
+        case when not is_clean then title end as title,
+        case when not is_clean then description end as description,
         cast(null as varchar) as tag
 
-    from project_flags as projects
-    inner join project_id_counts
-        on projects.project_id = project_id_counts.project_id
-    left join tag_row_counts
-        on projects.project_id = tag_row_counts.project_id
+    from project_flags
 
 ),
 
