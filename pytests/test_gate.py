@@ -75,3 +75,17 @@ def test_empty_result_never_writes_an_export(project: Project) -> None:
     alone = project.dbt("build", "--select", "labeled_projects_export", "--exclude", "test_type:data")
     assert alone.returncode != 0
     assert project.export_snapshot() == {}
+
+
+def test_taxonomy_with_an_ambiguous_alias_or_a_missing_parent_fails(clone_built: Project) -> None:
+    before = clone_built.export_snapshot()
+    taxonomy = clone_built.root / "seeds" / "tag_taxonomy.csv"
+    text = taxonomy.read_text(encoding="utf-8")
+    text = text.replace("mlops,,", "mlops,operations,", 1)  # a parent that is not a tag
+    text = text.replace("rl|reinforcement", "rl|reinforcement|graph", 1)  # alias of graph-learning too
+    taxonomy.write_text(text, encoding="utf-8")
+    result = clone_built.dbt("build")
+    assert result.returncode != 0
+    assert "FAILED assert_tag_parents_exist" in result.stdout and "parent_tag=operations" in result.stdout
+    assert "FAILED assert_tag_aliases_map_to_one_tag" in result.stdout and "alias_name=graph" in result.stdout
+    assert clone_built.export_snapshot() == before
