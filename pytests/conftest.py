@@ -89,11 +89,13 @@ class Project:
             snapshot["current ->"] = os.readlink(current)
         return snapshot
 
-    def query(self, sql: str) -> list[tuple]:
-        """Run ``sql`` on the project's database, read-only."""
+    def query(self, sql: str, failed_build: bool = False) -> list[tuple]:
+        """Run ``sql`` read-only on the project's database, or on the copy a failed build left
+        in ``.build/`` (``failed_build=True``), which holds that build's audit.* failure rows."""
         import duckdb
 
-        with duckdb.connect(str(self.database), read_only=True) as con:
+        path = self.root / ".build" / "labeling.duckdb" if failed_build else self.database
+        with duckdb.connect(str(path), read_only=True) as con:
             return con.sql(sql).fetchall()
 
 

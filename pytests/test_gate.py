@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from conftest import Project
 
 
@@ -31,10 +29,9 @@ def test_duplicate_project_id_fails_and_keeps_previous_export(clone_built: Proje
     append(sample / "projects.csv", "6,2021-01-01 00:00:00,A copy with id 6,Same id as the first project.\n")
     output = assert_failed_and_export_kept(clone_built, before, 46)
     assert "raw_rows_have_no_blocking_issues" in output
-    failed_build = duckdb.connect(str(clone_built.root / ".build" / "labeling.duckdb"), read_only=True)
-    stored = failed_build.sql(
-        "select raw_file, raw_row_number, project_id, issues from audit.raw_rows_have_no_blocking_issues"
-    ).fetchall()
+    stored = clone_built.query(
+        "select raw_file, raw_row_number, project_id, issues from audit.raw_rows_have_no_blocking_issues",
+        failed_build=True)
     assert sorted(stored) == [("projects.csv", 1, 6, ["duplicate_project_id"]),
                               ("projects.csv", 49, 6, ["duplicate_project_id"]),
                               ("tags.csv", 1, 6, ["duplicate_project_id"])]
@@ -47,10 +44,9 @@ def test_tag_outside_taxonomy_fails_and_names_the_value(clone_built: Project) ->
     (sample / "tags.csv").write_bytes(text.encode("utf-8"))
     output = assert_failed_and_export_kept(clone_built, before, 46)
     assert "labeled_projects_tag_in_taxonomy" in output
-    failed_build = duckdb.connect(str(clone_built.root / ".build" / "labeling.duckdb"), read_only=True)
-    stored = failed_build.sql(
-        "select offending_value, n_rows, example_ids from audit.labeled_projects_tag_in_taxonomy"
-    ).fetchall()
+    stored = clone_built.query(
+        "select offending_value, n_rows, example_ids from audit.labeled_projects_tag_in_taxonomy",
+        failed_build=True)
     assert stored == [("computer_vision", 1, [9])]
 
 
