@@ -1,0 +1,94 @@
+-- Every labeling function as one row with the RE2 regular expression it applies: the
+-- hand-written rules of the seed, one rule per taxonomy alias and one per tag name.
+with
+
+seed_rules as (
+
+    select * from {{ ref('stg_labeling__labeling_functions') }}
+
+),
+
+taxonomy as (
+
+    select * from {{ ref('stg_labeling__tag_taxonomy') }}
+
+),
+
+aliases as (
+
+    select
+        tag,
+        trim(lower(unnest(string_split(aliases, '|')))) as alias_name
+
+    from taxonomy
+    where aliases is not null
+
+),
+
+hand_written as (
+
+    select
+        rule,
+        tag,
+        rule_kind,
+        rule_field,
+        pattern,
+        case
+            when rule_kind = 'keyword' then '\b' || regexp_escape(pattern) || '\b'
+            else pattern
+        end as regex,
+        rule_description
+
+    from seed_rules
+
+),
+
+from_aliases as (
+
+    select
+        'alias:' || alias_name as rule,
+        tag,
+        'alias' as rule_kind,
+        'text' as rule_field,
+        alias_name as pattern,
+        '\b' || regexp_escape(alias_name) || '\b' as regex,
+        'The taxonomy lists "' || alias_name || '" as an alias of ' || tag || '.' as rule_description
+
+    from aliases
+    where alias_name <> ''
+
+),
+
+from_tag_names as (
+
+    select
+        'tag_name:' || tag as rule,
+        tag,
+        'tag_name' as rule_kind,
+        'text' as rule_field,
+        tag as pattern,
+        -- natural-language-processing also matches "natural language processing".
+        '\b' || replace(regexp_escape(tag), '\-', '[- ]') || '\b' as regex,
+        'The tag''s own name, with spaces or hyphens between its words.' as rule_description
+
+    from taxonomy
+
+),
+
+unioned as (
+
+    select * from hand_written
+    union all
+    select * from from_aliases
+    union all
+    select * from from_tag_names
+
+)
+
+select
+    *,
+    -- An RE2 pattern that does not compile would stop the vote query with DuckDB's message;
+    -- the test assert_labeling_function_patterns_compile names the rule first.
+    try(regexp_matches('', regex)) is not null as pattern_compiles
+
+from unioned

@@ -1,0 +1,53 @@
+-- Each labeling function's wrong votes: the labeled projects where a rule voted for a tag
+-- other than the given one, with the text the rule read, for reviewing rules (and labels).
+with
+
+rules as (
+
+    select * from {{ ref('int_labeling_functions_unioned') }}
+
+),
+
+votes as (
+
+    select * from {{ ref('int_labeling_function_votes') }}
+
+),
+
+gold as (
+
+    select * from {{ ref('labeled_projects') }}
+
+),
+
+wrong as (
+
+    select
+        votes.rule,
+        votes.id,
+        votes.tag as voted_tag,
+        gold.tag as given_tag,
+        rules.rule_kind,
+        rules.pattern,
+        gold.title,
+        gold.description,
+        -- The first stretch of text the rule matched, so reviewers see why it voted.
+        regexp_extract(
+            case rules.rule_field
+                when 'title' then gold.title
+                when 'description' then gold.description
+                else concat_ws(' ', gold.title, gold.description)
+            end,
+            '(?i)' || rules.regex
+        ) as matched_text
+
+    from votes
+    inner join gold
+        on votes.id = gold.id
+    inner join rules
+        on votes.rule = rules.rule
+    where votes.tag <> gold.tag
+
+)
+
+select * from wrong

@@ -1,0 +1,101 @@
+-- Snorkel's LFAnalysis.lf_summary(Y) as a table, one row per labeling function, over N = all
+-- projects (labeled or not); the gold label Y is the project's tag in labeled_projects.
+with
+
+rules as (
+
+    select * from {{ ref('int_labeling_functions_unioned') }}
+
+),
+
+votes as (
+
+    select * from {{ ref('int_labeling_function_votes') }}
+
+),
+
+projects as (
+
+    select * from {{ ref('stg_madewithml__projects') }}
+
+),
+
+gold as (
+
+    select * from {{ ref('labeled_projects') }}
+
+),
+
+n_projects as (
+
+    select count(*) as n_projects from projects
+
+),
+
+-- Per project: how many rules vote, and for how many different tags.
+project_votes as (
+
+    select
+        id,
+        count(*) as n_rules_voting,
+        count(distinct tag) as n_tags_voted
+
+    from votes
+    group by id
+
+),
+
+per_rule as (
+
+    select
+        rules.rule,
+        count(votes.id) as n_votes,
+        coalesce(
+            list(distinct votes.tag order by votes.tag) filter (where votes.id is not null),
+            []
+        ) as polarity,
+        count(*) filter (where project_votes.n_rules_voting >= 2) as n_overlaps,
+        count(*) filter (where project_votes.n_tags_voted >= 2) as n_conflicts,
+        count(*) filter (where gold.tag = votes.tag) as correct,
+        count(*) filter (where gold.tag <> votes.tag) as incorrect,
+        count(*) filter (where votes.id is not null and gold.id is null) as n_votes_unlabeled
+
+    from rules
+    left join votes
+        on rules.rule = votes.rule
+    left join project_votes
+        on votes.id = project_votes.id
+    left join gold
+        on votes.id = gold.id
+    group by rules.rule
+
+),
+
+summary as (
+
+    select
+        rules.rule,
+        rules.tag,
+        rules.rule_kind,
+        rules.rule_field,
+        rules.pattern,
+        cast(per_rule.polarity as varchar []) as polarity,
+        per_rule.n_votes,
+        per_rule.n_votes / n_projects.n_projects as coverage,
+        per_rule.n_overlaps / n_projects.n_projects as overlap,
+        per_rule.n_conflicts / n_projects.n_projects as conflict,
+        per_rule.correct,
+        per_rule.incorrect,
+        per_rule.n_votes_unlabeled,
+        per_rule.correct / nullif(per_rule.n_votes, 0) as empirical_accuracy,
+        per_rule.correct / nullif(per_rule.correct + per_rule.incorrect, 0) as label_precision,
+        n_projects.n_projects
+
+    from rules
+    inner join per_rule
+        on rules.rule = per_rule.rule
+    cross join n_projects
+
+)
+
+select * from summary

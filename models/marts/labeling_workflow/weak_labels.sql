@@ -1,0 +1,92 @@
+-- Majority vote of the labeling functions per project, as Snorkel's MajorityLabelVoter with
+-- its default tie_break_policy="abstain": the tag with the most votes, or NULL (abstain) when
+-- no rule votes or two tags tie for the most votes.
+with
+
+votes as (
+
+    select * from {{ ref('int_labeling_function_votes') }}
+
+),
+
+projects as (
+
+    select * from {{ ref('stg_madewithml__projects') }}
+
+),
+
+gold as (
+
+    select * from {{ ref('labeled_projects') }}
+
+),
+
+tag_votes as (
+
+    select
+        id,
+        tag,
+        count(*) as n_tag_votes,
+        list(rule order by rule) as rules
+
+    from votes
+    group by id, tag
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (partition by id order by n_tag_votes desc, tag asc) as tag_rank,
+        sum(n_tag_votes) over (partition by id) as n_votes
+
+    from tag_votes
+
+),
+
+per_project as (
+
+    select
+        id,
+        any_value(n_votes) as n_votes,
+        max(n_tag_votes) filter (where tag_rank = 1) as top_votes,
+        coalesce(max(n_tag_votes) filter (where tag_rank = 2), 0) as runner_up_votes,
+        max(tag) filter (where tag_rank = 1) as top_tag,
+        map_from_entries(list((tag, n_tag_votes) order by tag)) as votes_per_tag,
+        list(rules order by tag) as rules_per_tag
+
+    from ranked
+    group by id
+
+),
+
+weak as (
+
+    select
+        projects.project_id as id,
+        case
+            when per_project.top_votes > per_project.runner_up_votes then per_project.top_tag
+        end as weak_label,
+        coalesce(per_project.n_votes, 0) as n_votes,
+        coalesce(per_project.top_votes, 0) as top_votes,
+        coalesce(per_project.top_votes - per_project.runner_up_votes, 0) as margin,
+        coalesce(per_project.top_votes = per_project.runner_up_votes, false) as is_tie,
+        per_project.votes_per_tag,
+        coalesce(flatten(per_project.rules_per_tag), cast([] as varchar [])) as voting_rules,
+        gold.tag as given_tag
+
+    from projects
+    left join per_project
+        on projects.project_id = per_project.id
+    left join gold
+        on projects.project_id = gold.id
+
+)
+
+select
+    *,
+    weak_label is not null and given_tag is not null and weak_label <> given_tag
+    as disagrees_with_given_tag
+
+from weak
