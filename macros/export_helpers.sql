@@ -79,7 +79,15 @@
   {%- set missing = [] -%}
   {%- set unordered = [] -%}
   {%- for uid, node in graph.nodes.items() if node.resource_type == 'test' -%}
-    {%- set tested = node.depends_on.nodes | select('in', upstream) | list -%}
+    {#- A generic test gates the export when the node it is defined on is upstream (a test on a
+        downstream model that merely reads an upstream one, such as the labeling functions'
+        tag check, does not); a singular test gates it when it reads any upstream node. -#}
+    {%- set attached = node.get('attached_node') -%}
+    {%- if attached -%}
+      {%- set tested = [attached] | select('in', upstream) | list -%}
+    {%- else -%}
+      {%- set tested = node.depends_on.nodes | select('in', upstream) | list -%}
+    {%- endif -%}
     {%- if tested | length > 0 -%}
       {%- if uid not in selected_resources -%}
         {%- do missing.append(uid) -%}

@@ -5,7 +5,7 @@
     are data (a relation with rule, tag, rule_field and regex), so adding a rule needs no SQL. -#}
 select
     projects.{{ id_column }} as id,
-    rules.rule,
+    rules.rule_name,
     rules.tag
 
 from {{ projects }} as projects

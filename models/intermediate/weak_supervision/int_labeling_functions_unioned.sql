@@ -28,7 +28,7 @@ aliases as (
 hand_written as (
 
     select
-        rule,
+        rule_name,
         tag,
         rule_kind,
         rule_field,
@@ -46,13 +46,17 @@ hand_written as (
 from_aliases as (
 
     select
-        'alias:' || alias_name as rule,
+        'alias:' || alias_name as rule_name,
         tag,
         'alias' as rule_kind,
         'text' as rule_field,
         alias_name as pattern,
         '\b' || regexp_escape(alias_name) || '\b' as regex,
-        'The taxonomy lists "' || alias_name || '" as an alias of ' || tag || '.' as rule_description
+        'The taxonomy lists "'
+        || alias_name
+        || '" as an alias of '
+        || tag
+        || '.' as rule_description
 
     from aliases
     where alias_name <> ''
@@ -62,7 +66,7 @@ from_aliases as (
 from_tag_names as (
 
     select
-        'tag_name:' || tag as rule,
+        'tag_name:' || tag as rule_name,
         tag,
         'tag_name' as rule_kind,
         'text' as rule_field,

@@ -66,9 +66,9 @@ scored as (
         predicted_tag,
         top_probability,
         second_probability,
+        entropy,
         1 - top_probability as least_confidence,
-        top_probability - second_probability as margin,
-        entropy
+        top_probability - second_probability as margin
 
     from per_project
 

@@ -23,13 +23,19 @@ projects as (
 
 ),
 
+distinct_tags as (
+
+    select distinct tag from probabilities
+
+),
+
 classes as (
 
     select
         tag,
         row_number() over (order by tag) - 1 as class_index
 
-    from (select distinct tag from probabilities)
+    from distinct_tags
 
 ),
 
@@ -128,7 +134,7 @@ flagged as (
     select
         per_project.*,
         (per_project.self_confidence - per_project.max_other_probability + 1) / 2
-        as normalized_margin,
+            as normalized_margin,
         per_project.confident_tag is not null
         and per_project.confident_tag <> per_project.given_tag
         and beaten.id is not null as is_confident_learning_issue

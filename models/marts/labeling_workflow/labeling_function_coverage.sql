@@ -48,11 +48,11 @@ totals as (
 
 select
     totals.n_projects,
-    (select count(*) from rules) as n_rules,
-    (select count(*) from votes) as n_votes,
     totals.n_covered,
     totals.n_overlapped,
     totals.n_conflicted,
+    (select count(*) from rules) as n_rules,
+    (select count(*) from votes) as n_votes,
     totals.n_covered / nullif(totals.n_projects, 0) as label_coverage,
     totals.n_overlapped / nullif(totals.n_projects, 0) as label_overlap,
     totals.n_conflicted / nullif(totals.n_projects, 0) as label_conflict

@@ -23,7 +23,7 @@ gold as (
 wrong as (
 
     select
-        votes.rule,
+        votes.rule_name,
         votes.id,
         votes.tag as voted_tag,
         gold.tag as given_tag,
@@ -45,7 +45,7 @@ wrong as (
     inner join gold
         on votes.id = gold.id
     inner join rules
-        on votes.rule = rules.rule
+        on votes.rule_name = rules.rule_name
     where votes.tag <> gold.tag
 
 )

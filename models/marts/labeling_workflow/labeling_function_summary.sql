@@ -48,7 +48,7 @@ project_votes as (
 per_rule as (
 
     select
-        rules.rule,
+        rules.rule_name,
         count(votes.id) as n_votes,
         coalesce(
             list(distinct votes.tag order by votes.tag) filter (where votes.id is not null),
@@ -62,38 +62,38 @@ per_rule as (
 
     from rules
     left join votes
-        on rules.rule = votes.rule
+        on rules.rule_name = votes.rule_name
     left join project_votes
         on votes.id = project_votes.id
     left join gold
         on votes.id = gold.id
-    group by rules.rule
+    group by rules.rule_name
 
 ),
 
 summary as (
 
     select
-        rules.rule,
+        rules.rule_name,
         rules.tag,
         rules.rule_kind,
         rules.rule_field,
         rules.pattern,
-        cast(per_rule.polarity as varchar []) as polarity,
+        cast(per_rule.polarity as varchar[]) as polarity,
         per_rule.n_votes,
-        per_rule.n_votes / n_projects.n_projects as coverage,
-        per_rule.n_overlaps / n_projects.n_projects as overlap,
-        per_rule.n_conflicts / n_projects.n_projects as conflict,
         per_rule.correct,
         per_rule.incorrect,
         per_rule.n_votes_unlabeled,
+        n_projects.n_projects,
+        per_rule.n_votes / n_projects.n_projects as coverage,
+        per_rule.n_overlaps / n_projects.n_projects as overlap_fraction,
+        per_rule.n_conflicts / n_projects.n_projects as conflict_fraction,
         per_rule.correct / nullif(per_rule.n_votes, 0) as empirical_accuracy,
-        per_rule.correct / nullif(per_rule.correct + per_rule.incorrect, 0) as label_precision,
-        n_projects.n_projects
+        per_rule.correct / nullif(per_rule.correct + per_rule.incorrect, 0) as label_precision
 
     from rules
     inner join per_rule
-        on rules.rule = per_rule.rule
+        on rules.rule_name = per_rule.rule_name
     cross join n_projects
 
 )

@@ -27,7 +27,7 @@ tag_votes as (
         id,
         tag,
         count(*) as n_tag_votes,
-        list(rule order by rule) as rules
+        list(rule_name order by rule_name) as rules
 
     from votes
     group by id, tag
@@ -38,8 +38,8 @@ ranked as (
 
     select
         *,
-        row_number() over (partition by id order by n_tag_votes desc, tag asc) as tag_rank,
-        sum(n_tag_votes) over (partition by id) as n_votes
+        cast(sum(n_tag_votes) over (partition by id) as bigint) as n_votes,
+        row_number() over (partition by id order by n_tag_votes desc, tag asc) as tag_rank
 
     from tag_votes
 
@@ -65,6 +65,8 @@ weak as (
 
     select
         projects.project_id as id,
+        per_project.votes_per_tag,
+        gold.tag as given_tag,
         case
             when per_project.top_votes > per_project.runner_up_votes then per_project.top_tag
         end as weak_label,
@@ -72,9 +74,7 @@ weak as (
         coalesce(per_project.top_votes, 0) as top_votes,
         coalesce(per_project.top_votes - per_project.runner_up_votes, 0) as margin,
         coalesce(per_project.top_votes = per_project.runner_up_votes, false) as is_tie,
-        per_project.votes_per_tag,
-        coalesce(flatten(per_project.rules_per_tag), cast([] as varchar [])) as voting_rules,
-        gold.tag as given_tag
+        coalesce(flatten(per_project.rules_per_tag), cast([] as varchar[])) as voting_rules
 
     from projects
     left join per_project
@@ -87,6 +87,6 @@ weak as (
 select
     *,
     weak_label is not null and given_tag is not null and weak_label <> given_tag
-    as disagrees_with_given_tag
+        as disagrees_with_given_tag
 
 from weak

@@ -10,12 +10,12 @@ source as (
 renamed as (
 
     select
-        cast(rule as varchar) as rule,
+        cast(rule as varchar) as rule_name,
         cast(tag as varchar) as tag,
-        lower(cast(kind as varchar)) as rule_kind,
-        lower(cast(field as varchar)) as rule_field,
         cast(pattern as varchar) as pattern,
-        cast(description as varchar) as rule_description
+        cast(description as varchar) as rule_description,
+        lower(cast(kind as varchar)) as rule_kind,
+        lower(cast(field as varchar)) as rule_field
 
     from source
 
