@@ -52,6 +52,14 @@
   {%- endfor -%}
   {%- if run_query('select labeling_build_mode()')[0][0] -%}
     {%- if incomplete | length == 0 and results | length > 0 -%}
+      {#- Switch in the staged exports, point their views at the published files, then
+          publish the database: one build, one publication of both. -#}
+      {%- set committed = fromjson(run_query('select labeling_commit_exports()')[0][0]) -%}
+      {%- for export in committed -%}
+        {%- do run_query('create or replace view ' ~ export.relation ~ ' as select * from '
+            ~ export.reader ~ "('" ~ export.published ~ "')") -%}
+        {%- do log('labeling: published ' ~ export.published, info=True) -%}
+      {%- endfor -%}
       {%- do adapter.commit() -%}
       {%- do run_query('checkpoint') -%}
       {%- set published = run_query('select labeling_publish_database()')[0][0] -%}

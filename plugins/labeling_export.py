@@ -277,6 +277,8 @@ class Plugin(BasePlugin):
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
         self.keep_versions = int(plugin_config.get("keep_versions", 3))
+        # Exports staged by this build, switched in by labeling_commit_exports() in on-run-end.
+        self.pending: list[dict[str, Any]] = []
         self.main_path: Path | None = None
         self.build_path: Path | None = None
         self._lock_handle: Any = None
@@ -335,6 +337,8 @@ class Plugin(BasePlugin):
                              side_effects=True)
         conn.create_function("labeling_publish_database", self.publish_database, [], "VARCHAR",
                              side_effects=True)
+        conn.create_function("labeling_commit_exports", self.commit_exports, [], "VARCHAR",
+                             side_effects=True)
         conn.create_function("labeling_fault", fault, ["VARCHAR"], "BOOLEAN", side_effects=True)
         conn.create_function(
             "labeling_check_raw_file",
@@ -355,16 +359,41 @@ class Plugin(BasePlugin):
         _fsync_path(self.main_path.parent)
         return f"published {self.main_path}"
 
+    def commit_exports(self) -> str:
+        """Switch in every export this build staged; return them as JSON for on-run-end.
+
+        Called by on-run-end only when every node succeeded, just before the database is
+        published, so a build that fails anywhere (in the labeling workflow too) leaves the
+        previous export and database in place. Each item names the export's relation and the
+        published file its view should read.
+        """
+        committed = []
+        while self.pending:
+            item = self.pending.pop(0)
+            commit(Path(item["export_dir"]), item["invocation_id"], item["meta"], self.keep_versions)
+            committed.append({"relation": item["relation"], "published": item["published"],
+                              "reader": item["reader"]})
+        return json.dumps(committed)
+
     def store(self, target_config: TargetConfig) -> None:
         assert target_config.location is not None
         action = target_config.location.format
         export_dir = anchored(target_config.location.path)
         meta = dict(target_config.config or {})
         invocation_id = str(meta["invocation_id"])
+        # Keys starting with "_" tell the plugin how to publish; they are not part of the manifest.
+        private = {key: meta.pop(key) for key in list(meta) if key.startswith("_")}
         if action == "prepare":
             export_dir.mkdir(parents=True, exist_ok=True)
             prepare(export_dir, invocation_id)
         elif action == "commit":
-            commit(export_dir, invocation_id, meta, self.keep_versions)
+            if self.build_path is None:  # not a build on the private copy: publish at once
+                commit(export_dir, invocation_id, meta, self.keep_versions)
+            else:
+                self.pending.append({
+                    "export_dir": str(export_dir), "invocation_id": invocation_id, "meta": meta,
+                    "relation": meta.get("relation"), "published": private.get("_published"),
+                    "reader": private.get("_reader", "read_parquet"),
+                })
         else:
             raise ValueError(f"labeling_export: unknown action {action!r} (expected prepare or commit)")

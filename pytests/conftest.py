@@ -22,17 +22,20 @@ MIRROR = Path(os.environ.get("LABELING_MIRROR", REPO.parent / "shared" / "data" 
 _IGNORED_ANYWHERE = shutil.ignore_patterns(
     ".venv", ".git", "*.duckdb", "*.duckdb.wal", "__pycache__", ".pytest_cache", "*.egg-info",
 )
-_IGNORED_AT_TOP = {"target", "logs", "exports", "ci-artifacts", "docs-site"}
+_IGNORED_AT_TOP = {"target", "logs", "exports", "ci-artifacts", "docs-site", ".venv-harlequin", ".build"}
 
 
 def IGNORED(directory: str, names: list[str]) -> set[str]:
-    """Leave out builds, exports, caches and downloaded raw data (data/madewithml)."""
+    """Leave out venvs, builds, exports, caches, downloaded raw data (data/madewithml) and the
+    benchmark's generated data (benchmarks/data, up to gigabytes)."""
     ignored = set(_IGNORED_ANYWHERE(directory, names))
     here = Path(directory).resolve()
     if here == REPO:
         ignored |= _IGNORED_AT_TOP & set(names)
     if here == REPO / "data":
         ignored |= {"madewithml"} & set(names)
+    if here == REPO / "benchmarks":
+        ignored |= {"data"} & set(names)
     return ignored
 
 

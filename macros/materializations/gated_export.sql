@@ -79,27 +79,35 @@
     {%- endcall %}
     {%- if loop.first -%}{%- do run_query("select labeling_fault('export:copying')") -%}{%- endif -%}
   {%- endfor -%}
+  {%- set reader = 'read_parquet' if 'parquet' in formats else 'read_csv' -%}
+  {%- set published = export_dir ~ '/' ~ file_stem ~ '.' ~ ('parquet' if 'parquet' in formats else 'csv') -%}
+  {%- set staged = staging_dir ~ '/' ~ file_stem ~ '.' ~ ('parquet' if 'parquet' in formats else 'csv') -%}
+  {#- In a build the files are switched in by on-run-end, with the database, only when every
+      node succeeded; until then the view reads the staged file, and on-run-end points it at
+      the published one. Elsewhere (LABELING_DIRECT_WRITE) the plugin publishes at once. -#}
+  {%- do meta.update({'_published': published, '_reader': reader}) -%}
   {%- do adapter.store_relation('labeling_export', target_relation, [], export_dir, 'commit', meta) -%}
+  {%- set deferred = run_query('select labeling_build_mode()')[0][0] -%}
 
   {#- DuckDB lets one transaction write to one database: finish with scratch first. -#}
   {{ drop_relation_if_exists(intermediate_relation) }}
   {%- do adapter.commit() -%}
-  {%- set published = export_dir ~ '/' ~ file_stem ~ '.' ~ ('parquet' if 'parquet' in formats else 'csv') -%}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- if existing_relation is not none and existing_relation.type != 'view' -%}
     {{ drop_relation_if_exists(existing_relation) }}
   {%- endif -%}
   {% call statement('publish_view') -%}
     create or replace view {{ target_relation }} as
-    select * from {{ 'read_parquet' if 'parquet' in formats else 'read_csv' }}('{{ published }}')
+    select * from {{ reader }}('{{ staged if deferred else published }}')
   {%- endcall %}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {{ adapter.commit() }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 
-  {% do log(model.name ~ ": published " ~ row_count ~ " rows to " ~ export_dir ~ "/" ~ file_stem
-            ~ ".{" ~ formats | join(',') ~ "} " ~ (counts | tojson), info=True) %}
+  {% do log(model.name ~ ": " ~ ("staged " if deferred else "published ") ~ row_count ~ " rows for "
+            ~ export_dir ~ "/" ~ file_stem ~ ".{" ~ formats | join(',') ~ "} " ~ (counts | tojson)
+            ~ (" (switched in when the whole build succeeds)" if deferred else ""), info=True) %}
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
