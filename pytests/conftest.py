@@ -19,6 +19,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MIRROR = Path(os.environ.get("LABELING_MIRROR", REPO.parent / "shared" / "data" / "madewithml"))
+# Builds in tests of loading, auditing and publishing leave the labeling workflow out (it adds
+# about 6 s per build on the sample: the classifier and its tests); test_labeling_workflow.py,
+# test_gate.py and the real-data builds of test_pipeline.py run it whole.
+PIPELINE_ONLY = ("--exclude", "tag:labeling_workflow")
 _IGNORED_ANYWHERE = shutil.ignore_patterns(
     ".venv", ".git", "*.duckdb", "*.duckdb.wal", "__pycache__", ".pytest_cache", "*.egg-info",
 )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project, run_script
+from conftest import PIPELINE_ONLY, Project, run_script
 
 PROJECTS_HEADER = "id,created_on,title,description"
 
@@ -183,7 +183,7 @@ def test_bad_input(case: Case, clone_built: Project) -> None:
     database_before = database_state(clone_built)
     case.change(sample / "projects.csv", sample / "tags.csv")
 
-    result = clone_built.dbt("build")
+    result = clone_built.dbt("build", *PIPELINE_ONLY)
     output = result.stdout + result.stderr
     if case.dbt_parse_crash:
         assert result.returncode != 0 and "UnicodeDecodeError" in output

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 import yaml
 
-from conftest import BIN, Project
+from conftest import BIN, PIPELINE_ONLY, Project
 
 NEW_PROJECT = "1000,2021-06-01 12:00:00,Brand new project,Added after the first build.\n"
 
@@ -48,7 +48,7 @@ def test_reader_during_a_build_neither_blocks_nor_breaks_it(clone_built: Project
     add_project(clone_built)
     with duckdb.connect(str(clone_built.database), read_only=True) as reader:
         assert reader.sql("select count(*) from labeled_projects").fetchall()[0][0] == 46
-        result = clone_built.dbt("build")
+        result = clone_built.dbt("build", *PIPELINE_ONLY)
         assert result.returncode == 0, result.stdout[-3000:]
         # The open reader keeps the consistent snapshot it opened: the last good data.
         assert reader.sql("select count(*) from labeled_projects").fetchall()[0][0] == 46
@@ -61,7 +61,7 @@ def test_second_build_at_once_stops_with_a_clear_message(clone_built: Project) -
     before = db_digest(clone_built)
     lock = clone_built.root / ".build" / "build.lock"
     first = subprocess.Popen(
-        [str(BIN / "dbt"), "build", "--project-dir", str(clone_built.root)],
+        [str(BIN / "dbt"), "build", *PIPELINE_ONLY, "--project-dir", str(clone_built.root)],
         cwd=clone_built.root, env=clone_built.env(LABELING_PAUSE="db:before_publish:20"),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
@@ -71,7 +71,7 @@ def test_second_build_at_once_stops_with_a_clear_message(clone_built: Project) -
             assert first.poll() is None, first.communicate()[0][-3000:]
             assert time.monotonic() < deadline, "first build never took the lock"
             time.sleep(0.2)
-        second = clone_built.dbt("build")
+        second = clone_built.dbt("build", *PIPELINE_ONLY)
         assert second.returncode != 0
         assert "another dbt build is running on this project" in second.stdout
         assert f"pid {first.pid}" in second.stdout
@@ -90,7 +90,7 @@ def test_kill_at_each_step_loses_nothing(clone_built: Project, point: str) -> No
     exports_before = clone_built.export_snapshot()
     database_before = db_digest(clone_built)
 
-    killed = clone_built.dbt("build", LABELING_FAULT=point)
+    killed = clone_built.dbt("build", *PIPELINE_ONLY, LABELING_FAULT=point)
     assert killed.returncode == -signal.SIGKILL, killed.stdout[-3000:]
 
     assert db_digest(clone_built) == database_before
@@ -101,7 +101,7 @@ def test_kill_at_each_step_loses_nothing(clone_built: Project, point: str) -> No
         assert rows == 46 and clone_built.export_snapshot() == exports_before
     assert clone_built.query("select count(*) from labeled_projects")[0][0] == 46
 
-    again = clone_built.dbt("build")
+    again = clone_built.dbt("build", *PIPELINE_ONLY)
     assert again.returncode == 0, again.stdout[-3000:]
     assert export_is_intact(clone_built) == 47
     assert clone_built.query("select count(*) from labeled_projects")[0][0] == 47
@@ -112,7 +112,7 @@ def test_kill_at_random_moments_loses_nothing(clone_built: Project, after_second
     add_project(clone_built)
     database_before = db_digest(clone_built)
     build = subprocess.Popen(
-        [str(BIN / "dbt"), "build", "--project-dir", str(clone_built.root)],
+        [str(BIN / "dbt"), "build", *PIPELINE_ONLY, "--project-dir", str(clone_built.root)],
         cwd=clone_built.root, env=clone_built.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     time.sleep(after_seconds)
@@ -124,7 +124,7 @@ def test_kill_at_random_moments_loses_nothing(clone_built: Project, after_second
         # Killed before it could publish, or after: either the old or the new database, whole.
         assert db_digest(clone_built) == database_before or clone_built.query(
             "select count(*) from labeled_projects")[0][0] == 47
-    again = clone_built.dbt("build")
+    again = clone_built.dbt("build", *PIPELINE_ONLY)
     assert again.returncode == 0, again.stdout[-3000:]
     assert export_is_intact(clone_built) == 47
 
