@@ -136,7 +136,7 @@ def test_query_script_formats_and_analyses(twice_built: Project) -> None:
                              cwd=twice_built.root, capture_output=True, text=True)
     assert as_json.returncode == 0, as_json.stderr
     assert '"change_kind": "added"' in as_json.stdout and '"change_kind": "tag changed"' in as_json.stdout
-    for name in ("failed_test_rows", "projects_per_month_and_tag"):
+    for name in ("failed_test_rows", "projects_per_month_and_tag", "label_review_queue", "noisy_labeling_functions"):
         path = twice_built.root / "target" / "compiled" / "mwml_labeling" / "analyses" / f"{name}.sql"
         assert run_script("query.py", "--db", str(twice_built.database), "--file", str(path)).returncode == 0
 
