@@ -11,12 +11,19 @@ select
 from {{ projects }} as projects
 inner join {{ rules }} as rules
     on regexp_matches(
-        case rules.rule_field
-            when 'title' then projects.title
-            when 'description' then projects.description
-            else concat_ws(' ', projects.title, projects.description)
-        end,
+        {{ labeling_rule_text('rules.rule_field', 'projects.title', 'projects.description') }},
         rules.regex,
         'i'
     )
 {% endmacro %}
+
+
+{% macro labeling_rule_text(field, title, description) %}
+{#- The text a labeling function reads, by its field: the title, the description, or `text`
+    (title, a space, description; a NULL part is left out). -#}
+case {{ field }}
+    when 'title' then {{ title }}
+    when 'description' then {{ description }}
+    else concat_ws(' ', {{ title }}, {{ description }})
+end
+{%- endmacro %}

@@ -22,13 +22,7 @@ rules as (
 
 project_votes as (
 
-    select
-        id,
-        count(*) as n_rules_voting,
-        count(distinct tag) as n_tags_voted
-
-    from votes
-    group by id
+    select * from {{ ref('int_labeling_function_votes_per_project') }}
 
 ),
 

@@ -33,11 +33,7 @@ wrong as (
         gold.description,
         -- The first stretch of text the rule matched, so reviewers see why it voted.
         regexp_extract(
-            case rules.rule_field
-                when 'title' then gold.title
-                when 'description' then gold.description
-                else concat_ws(' ', gold.title, gold.description)
-            end,
+            {{ labeling_rule_text('rules.rule_field', 'gold.title', 'gold.description') }},
             '(?i)' || rules.regex
         ) as matched_text
 

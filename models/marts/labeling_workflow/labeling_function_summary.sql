@@ -32,16 +32,9 @@ n_projects as (
 
 ),
 
--- Per project: how many rules vote, and for how many different tags.
 project_votes as (
 
-    select
-        id,
-        count(*) as n_rules_voting,
-        count(distinct tag) as n_tags_voted
-
-    from votes
-    group by id
+    select * from {{ ref('int_labeling_function_votes_per_project') }}
 
 ),
 
