@@ -200,3 +200,18 @@ def test_worked_query_in_harlequin(twice_built: Project, index: int) -> None:
         assert f"({len(expected)} Record" in screen, screen
     else:
         assert "Query Returned No Records" in screen, screen
+
+
+WORKFLOW_QUERIES = re.findall(
+    r"\| `(select [^`]*)` \|", section("## The labeling workflow"))
+
+
+@pytest.mark.parametrize("index", range(len(WORKFLOW_QUERIES)))
+def test_labeling_workflow_queries_of_the_readme_run(twice_built: Project, index: int) -> None:
+    """Each query of the README's labeling-workflow table runs on the built database."""
+    with duckdb.connect(str(twice_built.database), read_only=True) as con:
+        con.sql(WORKFLOW_QUERIES[index]).fetchall()
+
+
+def test_the_readme_lists_the_workflow_queries() -> None:
+    assert len(WORKFLOW_QUERIES) == 8
