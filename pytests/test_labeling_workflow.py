@@ -106,7 +106,6 @@ def built_fixture(tmp_path_factory: pytest.TempPathFactory) -> Project:
     project = copy_project(tmp_path_factory.mktemp("workflow") / "project")
     raw = write_fixture(project)
     project.build(LABELING_RAW_DIR=raw)
-    project.raw_dir = raw  # type: ignore[attr-defined]
     return project
 
 

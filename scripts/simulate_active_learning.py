@@ -35,6 +35,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+from sklearn.metrics import f1_score
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "plugins"))
@@ -97,13 +98,7 @@ def uncertainty(probabilities: np.ndarray, strategy: str) -> np.ndarray:
 
 def macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
     """Unweighted mean of the per-tag F1 over the tags of the test set."""
-    scores = []
-    for tag in np.unique(truth):
-        tp = np.sum((predicted == tag) & (truth == tag))
-        fp = np.sum((predicted == tag) & (truth != tag))
-        fn = np.sum((predicted != tag) & (truth == tag))
-        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(scores))
+    return float(f1_score(truth, predicted, labels=np.unique(truth), average="macro", zero_division=0))
 
 
 def split(data: Dataset, test_fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -35,13 +35,14 @@ def model(dbt, session):
     if len(labeled) and len(set(labels)) >= 2:
         classes, oof, fold_of, used = labeling_ml.cross_validated_probabilities(labeled_texts, labels, folds, seed)
         frames.append(
-            _long(labeled["id"].tolist(), labels, classes, oof, fold_of.tolist(), used, is_labeled=True)
+            _long(labeled["id"].tolist(), labels, classes, oof, fold_of.tolist(), used, is_labeled=True,
+                  model_name=labeling_ml.MODEL_NAME)
         )
         scored = labeling_ml.fit_predict(labeled_texts, labels, unlabeled_texts, seed, classes=classes)
         frames.append(
             _long(
                 unlabeled["project_id"].tolist(), [None] * len(unlabeled), classes, scored,
-                [None] * len(unlabeled), used, is_labeled=False,
+                [None] * len(unlabeled), used, is_labeled=False, model_name=labeling_ml.MODEL_NAME,
             )
         )
     result = pd.concat(frames, ignore_index=True) if frames else _long([], [], [], None, [], 0, True)
@@ -59,7 +60,7 @@ def model(dbt, session):
     )
 
 
-def _long(ids, given, classes, probabilities, folds, n_folds, is_labeled):
+def _long(ids, given, classes, probabilities, folds, n_folds, is_labeled, model_name="tfidf_logreg"):
     """One row per (project, class) with the class probability."""
     rows = {
         "id": [],
@@ -71,8 +72,6 @@ def _long(ids, given, classes, probabilities, folds, n_folds, is_labeled):
         "n_folds": [],
         "model_name": [],
     }
-    import labeling_ml
-
     for row, project_id in enumerate(ids):
         for column, tag in enumerate(classes):
             rows["id"].append(project_id)
@@ -82,5 +81,5 @@ def _long(ids, given, classes, probabilities, folds, n_folds, is_labeled):
             rows["probability"].append(float(probabilities[row, column]))
             rows["fold"].append(folds[row])
             rows["n_folds"].append(n_folds)
-            rows["model_name"].append(labeling_ml.MODEL_NAME)
+            rows["model_name"].append(model_name)
     return pd.DataFrame(rows)
