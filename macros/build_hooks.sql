@@ -1,26 +1,20 @@
 {% macro labeling_preflight() %}
-  {#- on-run-start: check every raw file that this invocation loads (selected seeds) against
-      its seed's column_types before anything is loaded (on the read_csv path: the file and its
-      header; the strict read_csv of staging reports bad lines). On a problem, raise one error listing
-      each file, rule and line: no node runs, so nothing in the database or exports changes. -#}
+  {#- on-run-start: check every raw file that this invocation loads (selected seeds, or on the
+      read_csv path the external sources' files) and the export folder before anything is
+      loaded. On the seed path each file is parsed whole (format and every value's canonical
+      form); on the read_csv path the file and its header, since staging applies the same
+      rules while it parses the file. On a problem, raise one error listing each file, rule
+      and line: no node runs, so nothing in the database or exports changes. (The raw folder
+      itself, a missing one, stray CSVs and encodings dbt's parser would trip on, is checked
+      before dbt parses, by the dbt_labeling plugin.) -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
   {%- set problems = [] -%}
-  {%- for file in labeling_raw_files() if file.node.startswith('seed.') -%}
-    {%- if file.shown.startswith('/') or file.shown.startswith('..') -%}
-      {{ exceptions.raise_compiler_error(
-          "LABELING_RAW_DIR must be a folder inside the project on the seed load path, not '"
-          ~ file.shown.rsplit('/', 1)[0] ~ "': dbt writes each seed's compiled copy under target/ "
-          ~ "by that path and would overwrite the raw file. Copy the files into the project "
-          ~ "(scripts/extract.py --from DIR does), or read them in place with LABELING_LOAD=read_csv. "
-          ~ "Nothing was loaded or changed.") }}
-    {%- endif -%}
-  {%- endfor -%}
   {%- for file in labeling_raw_files() -%}
     {%- set check -%}
       select labeling_check_raw_file(
-          '{{ file.name }}',
-          '{{ file.path | replace("'", "''") }}',
-          '{{ tojson(file.columns) | replace("'", "''") }}',
+          {{ labeling_sql_string(file.name) }},
+          {{ labeling_sql_string(file.path) }},
+          {{ labeling_sql_string(tojson(file.columns)) }},
           {{ 'true' if file.full else 'false' }}
       )
     {%- endset -%}
@@ -29,18 +23,41 @@
       {%- do problems.append(problem ~ ' (' ~ file.shown ~ ')') -%}
     {%- endif -%}
   {%- endfor -%}
+  {%- if run_query('select labeling_build_mode()')[0][0] and labeling_exports_selected() -%}
+    {%- set problem = run_query('select labeling_claim_export_dir('
+        ~ labeling_sql_string(labeling_export_dir()) ~ ')')[0][0] -%}
+    {%- if problem -%}
+      {%- do problems.append(problem) -%}
+    {%- endif -%}
+  {%- endif -%}
   {%- if problems | length > 0 -%}
     {{ exceptions.raise_compiler_error(
-        "Raw input check failed; nothing was loaded, the database and exports are unchanged:\n  - "
+        "Input check failed; nothing was loaded, the database and exports are unchanged:\n  - "
         ~ problems | join("\n  - ")) }}
   {%- endif -%}
   {{ return('select 1') }}
 {% endmacro %}
 
 
+{% macro labeling_exports_selected() %}
+  {#- Whether this invocation runs a gated_export model (so it writes to the export folder). -#}
+  {%- for node in graph.nodes.values()
+        if node.unique_id in selected_resources and node.config.materialized == 'gated_export' -%}
+    {{ return(true) }}
+  {%- endfor -%}
+  {{ return(false) }}
+{% endmacro %}
+
+
 {% macro labeling_on_run_end(results) %}
-  {#- on-run-end: report the rows that failing tests stored, the raw-row accounting, and, for a
-      build on the private copy, publish the database only when every node succeeded. -#}
+  {#- on-run-end: report the rows that failing tests stored and the raw-row accounting. For a
+      build on the private copy in which every node succeeded: turn the staged export files
+      into a version and point the export views at it (labeling_stage_exports), record the
+      build in audit.labeling_builds, and return the SQL that checkpoints the copy and
+      publishes it with that version, together (labeling_publish: one atomic switch; it stops
+      with "NOT published: <cause>" if anything is in the way). Run as the hook's SQL, a
+      failure there is reported by dbt as this hook's error and fails the invocation, and
+      readers keep the previous database and exports. -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
   {%- set incomplete = [] -%}
   {%- for result in results if result.status in ('error', 'fail', 'runtime error', 'skipped') -%}
@@ -50,27 +67,73 @@
   {%- for result in results if result.node.name == 'raw_row_audit' and result.status == 'success' -%}
     {{ labeling_report_accounting() }}
   {%- endfor -%}
-  {%- if run_query('select labeling_build_mode()')[0][0] -%}
-    {%- if incomplete | length == 0 and results | length > 0 -%}
-      {#- Switch in the staged exports, point their views at the published files, then
-          publish the database: one build, one publication of both. -#}
-      {%- set committed = fromjson(run_query('select labeling_commit_exports()')[0][0]) -%}
-      {%- for export in committed -%}
-        {%- do run_query('create or replace view ' ~ export.relation ~ ' as select * from '
-            ~ export.reader ~ "('" ~ export.published ~ "')") -%}
-        {%- do log('labeling: published ' ~ export.published, info=True) -%}
-      {%- endfor -%}
-      {%- do adapter.commit() -%}
-      {%- do run_query('checkpoint') -%}
-      {%- set published = run_query('select labeling_publish_database()')[0][0] -%}
-      {%- do log('labeling: build succeeded; ' ~ published, info=True) -%}
-    {%- else -%}
-      {%- do log('labeling: build NOT published: ' ~ incomplete | length ~ ' node(s) failed or were '
-          ~ 'skipped. labeling.duckdb and exports/ are unchanged. The failed build, audit.* '
-          ~ 'failure rows included, is in .build/labeling.duckdb until the next build.', info=True) -%}
+  {%- if not run_query('select labeling_build_mode()')[0][0] -%}
+    {{ return('select 1') }}
+  {%- endif -%}
+  {%- if incomplete | length > 0 or results | length == 0 -%}
+    {%- do log('labeling: build NOT published: ' ~ incomplete | length ~ ' node(s) failed or were '
+        ~ 'skipped. The published database and exports are unchanged. The failed build, audit.* '
+        ~ 'failure rows included, is in .build/labeling.duckdb until the next build.', info=True) -%}
+    {{ return('select 1') }}
+  {%- endif -%}
+  {%- set staged = fromjson(run_query('select labeling_stage_exports('
+      ~ labeling_sql_string(invocation_id) ~ ')')[0][0]) -%}
+  {%- if staged.error -%}
+    {%- do log('labeling: build ' ~ staged.error, info=True) -%}
+    {{ return('select error(' ~ labeling_sql_string('labeling: build ' ~ staged.error) ~ ')') }}
+  {%- endif -%}
+  {%- for export in staged.views -%}
+    {%- do run_query('create or replace view ' ~ export.relation ~ ' as select * from '
+        ~ export.reader ~ '(' ~ labeling_sql_string(export.published) ~ ')') -%}
+  {%- endfor -%}
+  {%- do labeling_record_build(results) -%}
+  {%- do adapter.commit() -%}
+  {%- set publish -%}
+    select labeling_fault('publish:checkpoint');
+    checkpoint;
+    select case when outcome like 'NOT published%' then error('labeling: build ' || outcome) end
+    from (select labeling_publish({{ labeling_sql_string(invocation_id) }}) as outcome)
+  {%- endset -%}
+  {{ return(publish) }}
+{% endmacro %}
+
+
+{% macro labeling_report_publication() %}
+  {#- The last on-run-end hook: logs what labeling_publish published (it runs only when the
+      publishing hook before it succeeded). -#}
+  {%- if execute and run_query('select labeling_build_mode()')[0][0] -%}
+    {%- set outcome = run_query('select labeling_publication()')[0][0] -%}
+    {%- if outcome -%}
+      {%- do log('labeling: build succeeded; ' ~ outcome, info=True) -%}
     {%- endif -%}
   {%- endif -%}
   {{ return('select 1') }}
+{% endmacro %}
+
+
+{% macro labeling_record_build(results) %}
+  {#- Append this build to audit.labeling_builds (in the copy about to be published): the dbt
+      invocation id, which is also the export manifest's `invocation_id`, so a reader can
+      check that the database and the export files come from the same build. -#}
+  {%- set status_counts = {} -%}
+  {%- for result in results -%}
+    {%- do status_counts.update({result.status | string: status_counts.get(result.status | string, 0) + 1}) -%}
+  {%- endfor -%}
+  {%- do run_query(
+      'create table if not exists audit.labeling_builds (invocation_id varchar primary key, '
+      ~ 'run_started_at timestamp with time zone, recorded_at timestamp with time zone, '
+      ~ 'dbt_version varchar, command varchar, load_mode varchar, raw_dir varchar, '
+      ~ 'export_dir varchar, node_statuses json)') -%}
+  {%- do run_query(
+      'insert into audit.labeling_builds values ('
+      ~ labeling_sql_string(invocation_id) ~ ', '
+      ~ labeling_sql_string(run_started_at.isoformat()) ~ ', now(), '
+      ~ labeling_sql_string(dbt_version) ~ ', '
+      ~ labeling_sql_string(flags.WHICH) ~ ', '
+      ~ labeling_sql_string(labeling_load_mode()) ~ ', '
+      ~ "getvariable('labeling_raw_dir'), "
+      ~ labeling_sql_string(labeling_export_dir()) ~ ', '
+      ~ labeling_sql_string(tojson(status_counts)) ~ ')') -%}
 {% endmacro %}
 
 
@@ -174,4 +237,20 @@
     {%- endfor -%}
   {%- endif -%}
   {{ return(files) }}
+{% endmacro %}
+
+
+{% macro labeling_typed(column, type, file_name) %}
+  {#- The SQL that types a raw column in staging. Seeds are loaded typed, after the preflight
+      checked every value's canonical form, so a cast is all it takes. The read_csv path reads
+      the raw files as text, and this applies the same canonical-form rule while the file is
+      parsed: a value that is not canonical (an id of 140.5, a time with an offset) stops the
+      build naming the file, line, column and value, instead of being cast to something else. -#}
+  {%- if labeling_load_mode() == 'seed' or not execute -%}
+    {{ return('cast(' ~ column ~ ' as ' ~ type ~ ')') }}
+  {%- endif -%}
+  {%- set sql = run_query('select labeling_checked_cast_sql(' ~ labeling_sql_string(column) ~ ', '
+      ~ labeling_sql_string(type) ~ ', ' ~ labeling_sql_string(file_name) ~ ', '
+      ~ "'source_rowid + 2')")[0][0] -%}
+  {{ return(sql) }}
 {% endmacro %}

@@ -113,3 +113,10 @@
         ~ "Run `dbt build` (or `dbt build --select +" ~ model.name ~ "`).") }}
   {%- endif -%}
 {% endmacro %}
+
+
+{% macro labeling_sql_string(value) %}
+  {#- `value` as a SQL string literal, single quotes doubled: every path and text that reaches
+      SQL goes through here, so a quote in a folder name (o'brien) never breaks a statement. -#}
+  {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
+{% endmacro %}

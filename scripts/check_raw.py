@@ -1,10 +1,10 @@
-"""Check the raw CSV files before a build: header, UTF-8, CSV format, value types.
+"""Check the raw CSV files before a build: the raw folder, header, UTF-8, CSV format, and the
+canonical form of every typed value (an id of ``140.5`` or a time with an offset is refused).
 
-The same check runs inside every ``dbt build`` (the on-run-start hook calls the plugin's
-``labeling_check_raw_file``). This command runs it before dbt starts, which matters for one
-case: a seed file under 1 MiB that is not UTF-8 makes dbt's own parser fail (a
-UnicodeDecodeError without the file's name) before any project code runs. ``make build`` and
-``make real`` run this first.
+The same checks run inside dbt: the raw folder's before dbt parses the project (the
+``dbt_labeling`` plugin), each file's in the on-run-start hook of every ``dbt build``. This
+command runs them without dbt, so ``make build`` and ``make real`` report every problem of the
+input at once, before dbt starts. Definitions: ``plugins/labeling/raw_files.py``.
 
 Column names and types come from the seeds' ``column_types`` in ``seeds/_seeds.yml``; the raw
 folder from ``--raw-dir`` or ``LABELING_RAW_DIR`` (default ``data/sample``). Exit 0 when every
@@ -22,9 +22,8 @@ import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR / "plugins"))
-from labeling_export import check_raw_file  # noqa: E402
+from labeling.raw_files import RAW_FILES, check_raw_file, check_raw_folder  # noqa: E402
 
-RAW_SEEDS = ("projects", "tags")
 
 
 def seed_column_types(project_dir: Path = PROJECT_DIR) -> dict[str, dict[str, str]]:
@@ -33,12 +32,16 @@ def seed_column_types(project_dir: Path = PROJECT_DIR) -> dict[str, dict[str, st
     return {seed["name"]: dict(seed["config"]["column_types"]) for seed in spec["seeds"]}
 
 
-def check(raw_dir: Path, project_dir: Path = PROJECT_DIR) -> list[str]:
-    """Problems found in the raw files of ``raw_dir`` and the taxonomy seed; empty if none."""
+def check(raw_dir: Path, project_dir: Path = PROJECT_DIR, load_mode: str = "seed",
+          raw_dir_setting: str | None = None) -> list[str]:
+    """Problems found in the raw folder, its raw files and the project's seeds; empty if none."""
+    problems = check_raw_folder(project_dir, raw_dir_setting or str(raw_dir), load_mode)
+    if problems:
+        return problems
     types = seed_column_types(project_dir)
-    files = [(f"{name}.csv", raw_dir / f"{name}.csv", types[name]) for name in RAW_SEEDS]
-    files.append(("tag_taxonomy.csv", project_dir / "seeds" / "tag_taxonomy.csv", types["tag_taxonomy"]))
-    problems = []
+    files = [(name, raw_dir / name, types[name.removesuffix(".csv")]) for name in RAW_FILES]
+    files += [(f"{name}.csv", project_dir / "seeds" / f"{name}.csv", types[name])
+              for name in types if (project_dir / "seeds" / f"{name}.csv").exists()]
     for name, path, columns in files:
         problem = check_raw_file(name, path, columns)
         if problem:
@@ -50,17 +53,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="check_raw.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--raw-dir", type=Path,
-                        default=Path(os.environ.get("LABELING_RAW_DIR", "data/sample")),
+    parser.add_argument("--raw-dir", default=os.environ.get("LABELING_RAW_DIR", "data/sample"),
                         help="folder with projects.csv and tags.csv, relative to the project "
                              "(default: $LABELING_RAW_DIR or data/sample)")
+    parser.add_argument("--load", choices=("seed", "read_csv"),
+                        default=os.environ.get("LABELING_LOAD", "seed"),
+                        help="the load path the files are for (default: $LABELING_LOAD or seed)")
     args = parser.parse_args(argv)
-    raw_dir = args.raw_dir if args.raw_dir.is_absolute() else PROJECT_DIR / args.raw_dir
-    problems = check(raw_dir)
+    raw_dir = Path(args.raw_dir).expanduser()
+    raw_dir = raw_dir if raw_dir.is_absolute() else PROJECT_DIR / raw_dir
+    problems = check(raw_dir, load_mode=args.load, raw_dir_setting=args.raw_dir)
     for problem in problems:
         print(f"check_raw: {problem}", file=sys.stderr)
     if not problems:
-        print(f"check_raw: {raw_dir}: projects.csv, tags.csv and the taxonomy pass")
+        print(f"check_raw: {raw_dir}: projects.csv, tags.csv and the project's seeds pass")
     return 1 if problems else 0
 
 

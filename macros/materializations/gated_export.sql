@@ -72,22 +72,24 @@
 
   {%- do adapter.store_relation('labeling_export', target_relation, [], export_dir, 'prepare', meta) -%}
   {%- set staging_dir = export_dir ~ '/.staging/' ~ invocation_id -%}
+  {%- set files = [] -%}
   {%- for format in formats -%}
+    {%- do files.append(file_stem ~ '.' ~ format) -%}
     {% call statement('copy_' ~ format) -%}
-      copy (select * from {{ intermediate_relation }}) to '{{ staging_dir }}/{{ file_stem }}.{{ format }}'
+      copy (select * from {{ intermediate_relation }})
+      to {{ labeling_sql_string(staging_dir ~ '/' ~ file_stem ~ '.' ~ format) }}
       ({{ labeling_copy_options(format) }})
     {%- endcall %}
     {%- if loop.first -%}{%- do run_query("select labeling_fault('export:copying')") -%}{%- endif -%}
   {%- endfor -%}
   {%- set reader = 'read_parquet' if 'parquet' in formats else 'read_csv' -%}
-  {%- set published = export_dir ~ '/' ~ file_stem ~ '.' ~ ('parquet' if 'parquet' in formats else 'csv') -%}
-  {%- set staged = staging_dir ~ '/' ~ file_stem ~ '.' ~ ('parquet' if 'parquet' in formats else 'csv') -%}
-  {#- In a build the files are switched in by on-run-end, with the database, only when every
-      node succeeded; until then the view reads the staged file, and on-run-end points it at
-      the published one. Elsewhere (LABELING_DIRECT_WRITE) the plugin publishes at once. -#}
-  {%- do meta.update({'_published': published, '_reader': reader}) -%}
+  {%- set read_file = file_stem ~ '.' ~ ('parquet' if 'parquet' in formats else 'csv') -%}
+  {#- The files are switched in by on-run-end, together with the database, only when every
+      node of the build succeeded; until then the view reads the staged file, and on-run-end
+      points it at the published name. -#}
+  {%- do meta.update({'_published': export_dir ~ '/' ~ read_file, '_reader': reader,
+                      '_files': files, '_manifest': config.get('manifest_name', 'manifest.json')}) -%}
   {%- do adapter.store_relation('labeling_export', target_relation, [], export_dir, 'commit', meta) -%}
-  {%- set deferred = run_query('select labeling_build_mode()')[0][0] -%}
 
   {#- DuckDB lets one transaction write to one database: finish with scratch first. -#}
   {{ drop_relation_if_exists(intermediate_relation) }}
@@ -98,16 +100,16 @@
   {%- endif -%}
   {% call statement('publish_view') -%}
     create or replace view {{ target_relation }} as
-    select * from {{ reader }}('{{ staged if deferred else published }}')
+    select * from {{ reader }}({{ labeling_sql_string(staging_dir ~ '/' ~ read_file) }})
   {%- endcall %}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {{ adapter.commit() }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 
-  {% do log(model.name ~ ": " ~ ("staged " if deferred else "published ") ~ row_count ~ " rows for "
-            ~ export_dir ~ "/" ~ file_stem ~ ".{" ~ formats | join(',') ~ "} " ~ (counts | tojson)
-            ~ (" (switched in when the whole build succeeds)" if deferred else ""), info=True) %}
+  {% do log(model.name ~ ": staged " ~ row_count ~ " rows for " ~ export_dir ~ "/" ~ file_stem
+            ~ ".{" ~ formats | join(',') ~ "} " ~ (counts | tojson)
+            ~ " (published with the database when the whole build succeeds)", info=True) %}
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}

@@ -16,10 +16,10 @@ renamed as (
 
     select
         cast(source_rowid + 1 as bigint) as raw_row_number,
-        cast(id as bigint) as project_id,
-        cast(created_on as timestamp) as created_on,
-        cast(title as varchar) as title,
-        cast(description as varchar) as description
+        {{ labeling_typed('id', 'bigint', 'projects.csv') }} as project_id,
+        {{ labeling_typed('created_on', 'timestamp', 'projects.csv') }} as created_on,
+        {{ labeling_typed('title', 'varchar', 'projects.csv') }} as title,
+        {{ labeling_typed('description', 'varchar', 'projects.csv') }} as description
 
     from source
 

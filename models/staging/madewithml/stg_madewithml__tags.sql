@@ -16,8 +16,8 @@ renamed as (
 
     select
         cast(source_rowid + 1 as bigint) as raw_row_number,
-        cast(id as bigint) as project_id,
-        cast(tag as varchar) as tag
+        {{ labeling_typed('id', 'bigint', 'tags.csv') }} as project_id,
+        {{ labeling_typed('tag', 'varchar', 'tags.csv') }} as tag
 
     from source
 

@@ -1,0 +1,22 @@
+"""The labeling project's Python side, one concern per module.
+
+``paths``
+    Where things are: the dbt project folder of the running invocation, paths anchored on it,
+    and SQL string literals for paths (every path that reaches SQL goes through ``sql_string``).
+``faults``
+    Fault injection for the crash tests (``LABELING_FAULT``, ``LABELING_PAUSE``).
+``raw_files``
+    What a valid raw file is: the CSV dialect every reader uses (preflight, seed load, the
+    ``read_csv`` path), the canonical form of each typed value, the raw folder's contents, and
+    the checks that name the file, line, column and rule.
+``workspace``
+    The build's private copy of the database: the build lock, the checks that nobody writes
+    to the published file (a live writer, a pending WAL, a file that is not a database), and
+    the copy itself.
+``publish``
+    The publish protocol, top to bottom: staged export files become a version, the database
+    copy and that version become one generation, and one rename switches readers to it.
+
+The dbt-duckdb plugin (``labeling_export``) and the dbt-core plugin (``dbt_labeling``) are thin
+glue over these modules; ``labeling_ml`` is the classifier of the labeling workflow.
+"""

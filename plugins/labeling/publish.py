@@ -1,0 +1,467 @@
+"""The publish protocol: a build's database and export files become visible together, or not at all.
+
+Layout (``labeling.duckdb`` and ``exports/`` at their defaults)::
+
+    labeling.duckdb           -> .build/published/current/labeling.duckdb
+    .build/published/current  -> <build>                   the one commit point
+    .build/published/<build>/labeling.duckdb              that build's database
+    .build/published/<build>/exports -> ../../../exports/versions/<version>
+    exports/current           -> ../.build/published/current/exports
+    exports/labeled_projects.csv -> current/labeled_projects.csv   (every published name)
+    exports/versions/<version>/   that build's files and manifest.json
+    exports/.labeling-exports     marks the folder as the project's own
+
+Readers open ``labeling.duckdb`` and ``exports/<file>``; both resolve through
+``.build/published/current``, so one ``rename`` of that link switches the database and the
+export files at once, and at any instant both come from the same build. What a build does, in
+order (the fault points of ``faults`` sit between the steps):
+
+1. ``publish:start``: check that nobody wrote to the published database since the build copied
+   it (else publishing would lose those writes) and that the build's copy has no pending WAL
+   (the caller checkpointed it); fsync the copy.
+2. ``publish:version``: the export files staged under ``exports/.staging/<build>/`` get their
+   manifests and are fsynced, then renamed to ``exports/versions/<version>/``; exports this
+   build did not write are carried over from the current version (hard links), so a partial
+   selection never drops a file.
+3. ``publish:generation``: ``.build/published/<build>/`` receives the database copy (a rename)
+   and a link to that version; the stable links (``labeling.duckdb``, ``exports/current``, the
+   file names) are created if missing. Nothing readers see has changed yet.
+4. ``publish:switched``: ``.build/published/current`` is pointed at the new build with one
+   atomic ``rename`` and the folder is fsynced. This is the commit point.
+5. ``publish:linked``: names the new version no longer has are unlinked, and older builds and
+   versions are pruned (the last ``keep_versions`` export versions stay for comparisons).
+
+A crash before step 4 leaves everything readers see as it was (the leftovers are pruned by the
+next build); a crash after it leaves the new build complete. A project published by an older
+layout (a plain database file, ``exports/current -> versions/...``) is first re-expressed in this
+layout without changing what readers see (``adopt_existing``), each step one atomic rename.
+
+The project only touches what it created: the export folder must be new, empty, or carry the
+marker ``.labeling-exports`` (written when the project first publishes there); a folder with
+other files is refused before anything is built (``ExportFolder.claim``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labeling.faults import fault
+from labeling.paths import relative_link
+from labeling.workspace import BUILD_DIR, wal_of
+
+PUBLISHED = "published"
+CURRENT = "current"
+VERSIONS = "versions"
+STAGING = ".staging"
+MARKER = ".labeling-exports"
+MANIFEST = "manifest.json"
+EXPORTS_LINK = "exports"
+# Names the project creates in an export folder, and the shape of the ones it generates.
+VERSION_NAME = re.compile(r"^\d{8}T\d{6,12}Z-[0-9a-f-]{36}$")
+MARKER_TEXT = ("This folder holds the exports of the mwml_labeling dbt project. The project writes\n"
+               "only what it created here: current, versions/, .staging/ and links through current/.\n")
+
+
+class PublishError(RuntimeError):
+    """Publishing cannot go on; nothing readers see has changed."""
+
+
+class ExportFolderError(RuntimeError):
+    """The export folder holds files the project did not create; nothing was changed."""
+
+
+def sha256_of(path: Path) -> str:
+    """The hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file or a folder (its entries) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_symlink(link: Path, target: str) -> None:
+    """Point ``link`` at ``target`` atomically: a temporary link renamed over it."""
+    tmp = link.with_name(f".{link.name}.tmp")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
+def _now_stamp() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def _link_tree(source: Path, dest: Path) -> None:
+    """Hard-link ``source`` (a file or a folder) to ``dest``; copy where links are refused."""
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    if source.is_dir():
+        shutil.copytree(source, dest, copy_function=link)
+    else:
+        link(str(source), str(dest))
+
+
+@dataclass
+class StagedExport:
+    """One export model's files, written by this build into its staging folder."""
+
+    relation: str
+    files: list[str]
+    manifest: str
+    meta: dict[str, Any]
+    view_target: str
+    reader: str
+
+
+@dataclass
+class ExportFolder:
+    """An export folder (``var('export_dir')``) the project owns."""
+
+    path: Path
+    keep_versions: int = 3
+    staged: list[StagedExport] = field(default_factory=list)
+
+    # -- ownership ---------------------------------------------------------------------------
+    def foreign_entries(self) -> list[str]:
+        """Entries of the folder the project did not create (empty when it owns the folder)."""
+        if not self.path.exists():
+            return []
+        owned = (self.path / MARKER).is_file()
+        foreign = []
+        for entry in sorted(self.path.iterdir()):
+            name = entry.name
+            if name in (MARKER, f".{CURRENT}.tmp"):
+                continue
+            if name == CURRENT and entry.is_symlink():
+                continue
+            if name == VERSIONS and entry.is_dir() and not entry.is_symlink():
+                foreign += [f"{VERSIONS}/{v.name}" for v in sorted(entry.iterdir())
+                            if not VERSION_NAME.match(v.name)]
+                continue
+            if name == STAGING and entry.is_dir() and (owned or all(
+                    re.match(r"^[0-9a-f-]{36}$", s.name) for s in entry.iterdir())):
+                continue
+            if entry.is_symlink() and os.readlink(entry) == f"{CURRENT}/{name}":
+                continue
+            if name.startswith(".") and name.endswith(".tmp") and entry.is_symlink():
+                continue
+            foreign.append(name + ("/" if entry.is_dir() and not entry.is_symlink() else ""))
+        return foreign
+
+    def claim(self) -> None:
+        """Make sure the folder is the project's (create it, or mark an empty or earlier
+        export folder of the project); raise ``ExportFolderError`` when it holds other files."""
+        foreign = self.foreign_entries()
+        if foreign:
+            shown = ", ".join(foreign[:6]) + (f" and {len(foreign) - 6} more" if len(foreign) > 6 else "")
+            raise ExportFolderError(
+                f"export folder {self.path} holds files this project did not create ({shown}). "
+                f"The project writes only into a new or empty folder, or one it marked as its own "
+                f"({MARKER}); it never deletes or replaces files it did not create. Point "
+                "LABELING_EXPORT_DIR at a new or empty folder, or move those files away. "
+                "Nothing was changed.")
+        self.path.mkdir(parents=True, exist_ok=True)
+        marker = self.path / MARKER
+        if not marker.is_file():
+            marker.write_text(MARKER_TEXT, encoding="utf-8")
+
+    # -- staging -----------------------------------------------------------------------------
+    def staging(self, build_id: str) -> Path:
+        return self.path / STAGING / build_id
+
+    def prepare(self, build_id: str) -> Path:
+        """An empty staging folder for this build (leftovers of killed builds are removed)."""
+        self.claim()
+        root = self.path / STAGING
+        if root.is_dir():
+            for leftover in root.iterdir():
+                if leftover.name != build_id and re.match(r"^[0-9a-f-]{36}$", leftover.name):
+                    shutil.rmtree(leftover, ignore_errors=True)
+        staging = self.staging(build_id)
+        staging.mkdir(parents=True, exist_ok=True)
+        return staging
+
+    def current_version(self) -> Path | None:
+        """The version folder readers currently see, or None."""
+        current = self.path / CURRENT
+        if not current.exists():
+            return None
+        resolved = current.resolve()
+        return resolved if resolved.is_dir() else None
+
+    # -- step 2 ------------------------------------------------------------------------------
+    def finalize(self, build_id: str, name: str) -> Path:
+        """Write each staged export's manifest, carry over what this build did not write, fsync,
+        and rename the staging folder to a new version; return the version folder."""
+        staging = self.staging(build_id)
+        for export in self.staged:
+            manifest = dict(export.meta)
+            manifest["files"] = {
+                name: {"sha256": sha256_of(staging / name), "bytes": (staging / name).stat().st_size}
+                for name in export.files
+            }
+            manifest["published_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            target = staging / export.manifest
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        previous = self.current_version()
+        if previous is not None:
+            for entry in previous.iterdir():
+                if not (staging / entry.name).exists():
+                    _link_tree(entry, staging / entry.name)
+        for path in sorted(staging.rglob("*"), reverse=True):
+            fsync_path(path)
+        fsync_path(staging)
+        versions = self.path / VERSIONS
+        versions.mkdir(exist_ok=True)
+        version = versions / name
+        os.rename(staging, version)
+        fsync_path(versions)
+        try:
+            staging.parent.rmdir()
+        except OSError:
+            pass
+        return version
+
+    def link_names(self, version: Path) -> None:
+        """Stable names ``<folder>/<name> -> current/<name>`` for every entry of ``version``."""
+        for entry in version.iterdir():
+            link = self.path / entry.name
+            if not link.is_symlink() or os.readlink(link) != f"{CURRENT}/{entry.name}":
+                if link.exists() and not link.is_symlink():
+                    raise PublishError(f"{link} is a file this project did not create; not replacing it")
+                replace_symlink(link, f"{CURRENT}/{entry.name}")
+
+    def unlink_stale_names(self, version: Path) -> None:
+        """Remove stable names the published version no longer has."""
+        for link in self.path.iterdir():
+            if link.is_symlink() and os.readlink(link) == f"{CURRENT}/{link.name}" \
+                    and not (version / link.name).exists():
+                link.unlink()
+
+    def prune(self, keep: set[Path] | None = None) -> None:
+        """Delete the versions not in ``keep`` (the ones published generations name); without
+        ``keep`` (no local database), all but the newest ``keep_versions``."""
+        versions = self.path / VERSIONS
+        if not versions.is_dir():
+            return
+        ours = sorted(v for v in versions.iterdir() if VERSION_NAME.match(v.name))
+        if keep is None:
+            keep = set(ours[-self.keep_versions:])
+        keep_resolved = {k.resolve() for k in keep}
+        for old in ours:
+            if old.resolve() not in keep_resolved:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+class Generations:
+    """``<database folder>/.build/published/``: one folder per published build and ``current``.
+
+    A build's folder holds its database while it is current, and its ``exports`` link for as
+    long as the export version it names is kept: the folders are the record of what was
+    published, newest last (their names start with a UTC time stamp).
+    """
+
+    def __init__(self, main: Path, keep: int = 3) -> None:
+        self.main = main
+        self.keep = keep
+        self.root = main.parent / BUILD_DIR / PUBLISHED
+        self.current = self.root / CURRENT
+
+    def main_link(self) -> str:
+        return relative_link(self.current / self.main.name, self.main)
+
+    def exports_link(self, export_dir: Path) -> str:
+        return relative_link(self.current / EXPORTS_LINK, export_dir / CURRENT)
+
+    def current_build(self) -> Path | None:
+        return self.current.resolve() if self.current.is_symlink() and self.current.exists() else None
+
+    def builds(self) -> list[Path]:
+        """Every generation folder, oldest first."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.iterdir() if VERSION_NAME.match(p.name) and p.is_dir()
+                      and not p.is_symlink())
+
+    def exported_versions(self) -> set[Path]:
+        """The export versions the kept generations name."""
+        return {(b / EXPORTS_LINK).resolve() for b in self.builds() if (b / EXPORTS_LINK).is_symlink()}
+
+    def adopt_existing(self, exports: "ExportFolder | None") -> None:
+        """Re-express a project published by the older layout (a plain database file, an export
+        folder whose ``current`` points straight at a version) as generations, each step an
+        atomic rename that leaves what readers see unchanged."""
+        legacy_db = self.main.exists() and not self.main.is_symlink()
+        legacy_exports = exports is not None and (exports.path / CURRENT).is_symlink() and \
+            os.readlink(exports.path / CURRENT).startswith(f"{VERSIONS}/")
+        if not legacy_db and not legacy_exports:
+            return
+        if self.current_build() is None:
+            current_version = (exports.path / CURRENT).resolve() if legacy_exports else None
+            older = [v for v in sorted((exports.path / VERSIONS).iterdir())
+                     if VERSION_NAME.match(v.name) and v != current_version] if legacy_exports else []
+            for version in older:  # kept as history for comparisons between builds
+                self._new_build(version.name, None, version)
+            build = self._new_build(current_version.name if current_version else f"{_now_stamp()}-{'0' * 36}",
+                                    None, current_version)
+            if legacy_db:
+                os.link(self.main, build / self.main.name)
+            fsync_path(build)
+            replace_symlink(self.current, build.name)
+            fsync_path(self.root)
+        if legacy_db:
+            replace_symlink(self.main, self.main_link())
+        if legacy_exports:
+            replace_symlink(exports.path / CURRENT, self.exports_link(exports.path))
+        fsync_path(self.main.parent)
+
+    def _new_build(self, name: str, database: Path | None, version: Path | None) -> Path:
+        build = self.root / name
+        if build.exists():
+            shutil.rmtree(build)
+        build.mkdir(parents=True)
+        if database is not None:
+            os.rename(database, build / self.main.name)
+        if version is not None:
+            os.symlink(relative_link(version, build / EXPORTS_LINK), build / EXPORTS_LINK)
+        return build
+
+    def create(self, name: str, database: Path | None, version: Path | None) -> Path:
+        """A new generation folder with the build's database and a link to its export version
+        (or to the version the current generation shows, when this build exported nothing)."""
+        if version is None:
+            current = self.current_build()
+            if current is not None and (current / EXPORTS_LINK).exists():
+                version = (current / EXPORTS_LINK).resolve()
+        build = self._new_build(name, database, version)
+        fsync_path(build)
+        fsync_path(self.root)
+        return build
+
+    def switch(self, build: Path) -> None:
+        """The commit point: ``current`` names the new build, atomically."""
+        replace_symlink(self.current, build.name)
+        fsync_path(self.root)
+
+    def prune(self) -> None:
+        """Drop the databases of all generations but the current one (readers that opened an
+        older database keep reading it: an open file outlives its name), and all but the newest
+        ``keep`` generations; leftovers of builds that never switched in go too."""
+        current = self.current_build()
+        builds = self.builds()
+        for build in builds:
+            if current is not None and build.resolve() == current:
+                continue
+            database = build / self.main.name
+            if database.exists():
+                database.unlink()
+                wal_of(database).unlink(missing_ok=True)
+            if build not in builds[-self.keep:] or not (build / EXPORTS_LINK).is_symlink():
+                shutil.rmtree(build, ignore_errors=True)
+
+
+@dataclass
+class Publication:
+    """Everything one build publishes: its database copy (``None`` when the database is not a
+    local file) and the exports it staged. ``stage`` (step 2) runs before the copy's final
+    checkpoint, so that the export views in it can name the version's files; ``publish`` runs
+    the other steps after it."""
+
+    build_id: str
+    main: Path | None
+    database_copy: Path | None
+    exports: ExportFolder | None = None
+    keep_versions: int = 3
+    name: str = ""
+    version: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.name = self.name or f"{_now_stamp()}-{self.build_id}"
+
+    def stage(self) -> list[dict[str, str]]:
+        """Step 2: turn the staged export files into a version; return, for each export view,
+        the file it should read once published (the version's copy, which stays as long as
+        the generation naming it)."""
+        if self.exports is None or not self.exports.staged:
+            return []
+        self.version = self.exports.finalize(self.build_id, self.name)
+        fault("publish:version")
+        return [{"relation": e.relation, "reader": e.reader,
+                 "published": str(self.version / Path(e.view_target).name)} for e in self.exports.staged]
+
+    def publish(self, nobody_wrote: Any = None) -> str:
+        """Steps 1, 3, 4 and 5; return what was published. An exception before step 4 leaves
+        readers' view unchanged. ``nobody_wrote`` returns '' or why the published database
+        changed during the build."""
+        fault("publish:start")
+        if nobody_wrote is not None:
+            problem = nobody_wrote()
+            if problem:
+                raise PublishError(problem)
+        if self.database_copy is not None:
+            wal = wal_of(self.database_copy)
+            if wal.exists() and wal.stat().st_size > 0:
+                raise PublishError(f"{wal} is not empty after the checkpoint")
+            fsync_path(self.database_copy)
+        fault("publish:checkpointed")
+        version = self.version
+
+        if self.main is None:  # no local database: the export folder's own link is the commit
+            if version is not None:
+                self.exports.link_names(version)
+                replace_symlink(self.exports.path / CURRENT, f"{VERSIONS}/{version.name}")
+                fsync_path(self.exports.path)
+                fault("publish:switched")
+                self.exports.unlink_stale_names(version)
+                self.exports.prune()
+            return f"published {version}" if version else "nothing to publish"
+
+        generations = Generations(self.main, self.keep_versions)
+        generations.adopt_existing(self.exports)
+        build = generations.create(self.name, self.database_copy, version)
+        if not self.main.is_symlink():
+            replace_symlink(self.main, generations.main_link())
+        shown = (build / EXPORTS_LINK).resolve() if (build / EXPORTS_LINK).is_symlink() else None
+        if self.exports is not None and shown is not None:
+            self.exports.claim()
+            link = self.exports.path / CURRENT
+            if not link.is_symlink() or os.readlink(link) != generations.exports_link(self.exports.path):
+                replace_symlink(link, generations.exports_link(self.exports.path))
+            self.exports.link_names(shown)
+            fsync_path(self.exports.path)
+        fsync_path(self.main.parent)
+        fault("publish:generation")
+
+        generations.switch(build)
+        fault("publish:switched")
+
+        generations.prune()
+        if self.exports is not None and shown is not None:
+            self.exports.unlink_stale_names(shown)
+            self.exports.prune(generations.exported_versions())
+        fault("publish:linked")
+        what = f"the export version {version.name}" if version else "the unchanged exports"
+        return f"published {self.main} and {what} together (build {self.build_id})"
