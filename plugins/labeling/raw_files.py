@@ -29,6 +29,8 @@ from labeling.paths import sql_string
 
 # The raw files of the Made With ML lesson, in the raw folder (LABELING_RAW_DIR).
 RAW_FILES = ("projects.csv", "tags.csv")
+# Their header (the seeds' column_types in seeds/_seeds.yml and the sources name the same).
+RAW_COLUMNS = {"projects.csv": ["id", "created_on", "title", "description"], "tags.csv": ["id", "tag"]}
 LOAD_MODES = ("seed", "read_csv")
 # The longest line (a record, with its line breaks) any reader accepts: 20 MB.
 MAX_LINE_BYTES = 20_000_000
@@ -92,7 +94,8 @@ TYPE_RULES: dict[str, TypeRule] = {
                 "point (DuckDB would round it and label another project)"),),
     ),
     "timestamp": TypeRule(
-        canonical=("strftime(try_strptime({v}, '%Y-%m-%d %H:%M:%S'), '%Y-%m-%d %H:%M:%S') = {v}"),
+        canonical=("regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}} [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}') "
+                   "and strftime(try_strptime({v}, '%Y-%m-%d %H:%M:%S'), '%Y-%m-%d %H:%M:%S') = {v}"),
         cast="strptime({v}, '%Y-%m-%d %H:%M:%S')",
         means=("a UTC timestamp in canonical form: YYYY-MM-DD HH:MM:SS, a real date and time, "
                "no T separator, fraction of a second, time zone or surrounding spaces"),
@@ -168,14 +171,17 @@ def check_header(name: str, path: Path, expected: list[str]) -> str:
 
 
 def check_utf8(name: str, path: Path) -> str:
-    """'' when the file is UTF-8, else the problem with its line number (1 = the header)."""
+    """'' when the file is UTF-8, else the problem with its place: the byte offset and the line
+    of text an editor shows (a quoted value may span several)."""
     data = path.read_bytes()
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        return (f"{name}: line {line}: invalid encoding: the file is not utf-8 encoded "
-                f"({exc.reason} at byte {exc.start}); save it as UTF-8")
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        shown = data[start:start + 80].decode("utf-8", errors="replace")
+        return (f"{name}: invalid encoding: the file is not utf-8 encoded ({exc.reason} at byte "
+                f"{exc.start}, text line {line}: {shown!r}); save it as UTF-8")
     return ""
 
 
@@ -290,7 +296,8 @@ def check_raw_folder(project: Path, raw_dir_setting: str, load_mode: str) -> lis
         for name in RAW_FILES:
             path = absolute / name
             if path.is_file() and path.stat().st_size < DBT_SEED_HASH_LIMIT:
-                problem = check_utf8(name, path)
+                expected = RAW_COLUMNS[name]
+                problem = check_header(name, path, expected) or check_utf8(name, path)
                 if problem:
                     problems.append(f"{problem} ({path}). Nothing was loaded or changed.")
     return problems
