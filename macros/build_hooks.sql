@@ -53,9 +53,9 @@
   {#- on-run-end: report the rows that failing tests stored and the raw-row accounting. For a
       build on the private copy in which every node succeeded: turn the staged export files
       into a version and point the export views at it (labeling_stage_exports), record the
-      build in audit.labeling_builds, and return the SQL that checkpoints the copy and
-      publishes it with that version, together (labeling_publish: one atomic switch; it stops
-      with "NOT published: <cause>" if anything is in the way). Run as the hook's SQL, a
+      build in audit.labeling_builds, and return the SQL that publishes the copy with that
+      version, together (labeling_publish: checkpoint, then one atomic switch; it stops with
+      "NOT published: <cause>" if anything is in the way). Run as the hook's SQL, a
       failure there is reported by dbt as this hook's error and fails the invocation, and
       readers keep the previous database and exports. -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
@@ -89,8 +89,6 @@
   {%- do labeling_record_build(results) -%}
   {%- do adapter.commit() -%}
   {%- set publish -%}
-    select labeling_fault('publish:checkpoint');
-    checkpoint;
     select case when outcome like 'NOT published%' then error('labeling: build ' || outcome) end
     from (select labeling_publish({{ labeling_sql_string(invocation_id) }}) as outcome)
   {%- endset -%}

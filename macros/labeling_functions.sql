@@ -27,3 +27,16 @@ case {{ field }}
     else concat_ws(' ', {{ title }}, {{ description }})
 end
 {%- endmacro %}
+
+
+{% macro labeling_whole_words(literal, body=none) %}
+{#- The RE2 pattern that matches `literal` as whole words: not preceded or followed by a word
+    character. `\b` does that only next to a word character, so an alias that starts or ends
+    with another character (`c++`, `.net`) would never match; on those sides the pattern
+    requires the start or end of the text or a non-word character instead. The literal itself
+    is group 1, so `regexp_extract(..., 1)` shows just what matched. `body` replaces the
+    escaped literal (the tag-name rules accept spaces for hyphens). -#}
+case when regexp_matches({{ literal }}, '^\w') then '\b' else '(?:^|\W)' end
+|| '(' || {{ body or 'regexp_escape(' ~ literal ~ ')' }} || ')'
+|| case when regexp_matches({{ literal }}, '\w$') then '\b' else '(?:\W|$)' end
+{%- endmacro %}

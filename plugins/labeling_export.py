@@ -73,6 +73,7 @@ class Plugin(BasePlugin):
         self.outcome = ""
         self.publication: Publication | None = None
         self.read_only_catalog: tuple[str, Path | None] | None = None
+        self.connection: Any = None
 
     # -- connection setup --------------------------------------------------------------------
     def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
@@ -109,11 +110,11 @@ class Plugin(BasePlugin):
                 "LABELING_DB_PATH at the real file instead, or remove the link. Nothing was changed.")
 
     def configure_connection(self, conn: Any) -> None:
+        self.connection = conn
         if self.read_only_catalog is not None:
             name, path = self.read_only_catalog
             source = f"{sql_string(path)} as \"{name}\" (read_only)" if path else f"':memory:' as \"{name}\""
             conn.execute(f"attach if not exists {source}")
-            conn.execute(f'use "{name}"')
         self._set_variables(conn)
         root = str(project_dir())
         conn.create_function("labeling_project_dir", lambda: root, [], "VARCHAR", side_effects=False)
@@ -142,10 +143,12 @@ class Plugin(BasePlugin):
     def configure_cursor(self, cursor: Any) -> None:
         self._set_variables(cursor)
 
-    @staticmethod
-    def _set_variables(conn: Any) -> None:
-        """Per connection (and cursor: DuckDB's temporary objects are per connection): the raw
-        folder, and the table macro the read_csv path reads raw files with, in the one dialect."""
+    def _set_variables(self, conn: Any) -> None:
+        """Per connection (and cursor: DuckDB's temporary objects and `use` are per connection):
+        the default catalog of read-only commands, the raw folder, and the table macro the
+        read_csv path reads raw files with, in the one dialect."""
+        if self.read_only_catalog is not None:
+            conn.execute(f'use "{self.read_only_catalog[0]}"')
         raw_dir = str(anchored(os.environ.get("LABELING_RAW_DIR", "data/sample")))
         conn.execute("set variable labeling_raw_dir = ?", [raw_dir])
         conn.execute("create or replace temp macro labeling_read_raw(path, cols) as table "
@@ -155,7 +158,7 @@ class Plugin(BasePlugin):
     def claim_export_dir(self, path: str) -> str:
         """'' when ``path`` may receive this project's exports (claiming it), else why not."""
         try:
-            self._export_folder(Path(path)).claim()
+            self._export_folder(Path(path)).claim(write=False)
         except ExportFolderError as exc:
             return str(exc)
         return ""
@@ -217,6 +220,14 @@ class Plugin(BasePlugin):
         if self.workspace is None:
             return "not a build: nothing to publish"
         try:
+            # Fold the build's WAL into its file first, on a second connection to the same
+            # database (this one is busy running the query that called us).
+            fault("publish:checkpoint")
+            checkpoint = self.connection.cursor()
+            try:
+                checkpoint.execute("checkpoint")
+            finally:
+                checkpoint.close()
             done = self._publication(build_id).publish(nobody_wrote=self.workspace.changed_since_copy)
         except Exception as exc:  # reported by on-run-end as the build's error
             return self._not_published(exc)

@@ -27,7 +27,7 @@ from conftest import REPO, Project, run_script
 PROJECTS = [
     (1, "BERT for text classification", "Fine-tune BERT on reviews.", "natural-language-processing"),
     (2, "Object detection with YOLO", "Detect cars in video frames.", "computer-vision"),
-    (3, "Docker for ML", "Serving models in production with docker.", "mlops"),
+    (3, "Docker for ML", "Serving models in production with docker and C++.", "mlops"),
     (4, "Text detection in images", "OCR with BERT.", "computer-vision"),
     (5, "Graph neural networks", "GNN on citation graphs.", "graph-learning"),
     (6, "Time series forecasting", "Forecasting sales.", "time-series"),
@@ -46,6 +46,8 @@ RULES = [
     ("docker_title", "mlops", "keyword", "title", "docker"),
     ("sklearn", "mlops", "keyword", "description", "scikit-learn"),
     ("never", "time-series", "keyword", "text", "zzzz-never"),
+    # A keyword that ends with a non-word character: `\b` after "+" never matches (issue 10).
+    ("cpp", "mlops", "keyword", "description", "C++"),
 ]
 
 
@@ -72,19 +74,25 @@ def write_fixture(project: Project) -> str:
     return "data/fixture"
 
 
+def whole_words(pattern: str) -> str:
+    """Python's own reading of "whole words": no word character just before or after (lookarounds,
+    which RE2 lacks), so the SQL's boundary logic is checked against an independent definition."""
+    return rf"(?<!\w){pattern}(?!\w)"
+
+
 def python_rules() -> list[tuple[str, str, str, re.Pattern[str]]]:
     """(rule_name, tag, field, compiled regex): seed rules, taxonomy aliases and tag names."""
     rules = []
     for name, tag, kind, field, pattern in RULES:
-        regex = rf"\b{re.escape(pattern)}\b" if kind == "keyword" else pattern
+        regex = whole_words(re.escape(pattern)) if kind == "keyword" else pattern
         rules.append((name, tag, field, re.compile(regex, re.IGNORECASE)))
     with (REPO / "seeds" / "tag_taxonomy.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             for alias in filter(None, (a.strip().lower() for a in row["aliases"].split("|"))):
                 rules.append((f"alias:{alias}", row["tag"], "text",
-                              re.compile(rf"\b{re.escape(alias)}\b", re.IGNORECASE)))
+                              re.compile(whole_words(re.escape(alias)), re.IGNORECASE)))
             words = r"[- ]".join(re.escape(word) for word in row["tag"].split("-"))
-            rules.append((f"tag_name:{row['tag']}", row["tag"], "text", re.compile(rf"\b{words}\b", re.IGNORECASE)))
+            rules.append((f"tag_name:{row['tag']}", row["tag"], "text", re.compile(whole_words(words), re.IGNORECASE)))
     return rules
 
 
@@ -115,6 +123,10 @@ def test_labeling_function_summary_matches_snorkel_definitions(built_fixture: Pr
     tags = sorted({tag for _, tag, *_ in rules})
     index = {tag: i for i, tag in enumerate(tags)}
     votes = python_votes()
+    # A keyword ending in a non-word character votes too ("C++": issue 10).
+    assert votes[(3, "cpp")] == "mlops"
+    assert built_fixture.query("select tag from intermediate.int_labeling_function_votes "
+                               "where id = 3 and rule_name = 'cpp'") == [("mlops",)]
     n, m = len(PROJECTS), len(rules)
     # Snorkel's label matrix L (n x m, -1 = abstain) and gold Y (-1 = unlabeled).
     L = np.full((n, m), -1)

@@ -129,10 +129,10 @@ def test_fast_load_path_checks_raw_files_first(project: Project, tmp_path: Path)
         handle.write(b"12a,2021-01-01 00:00:00,Title,Description\n")
     result = project.dbt("build", LABELING_LOAD="read_csv", LABELING_RAW_DIR=str(raw))
     assert result.returncode != 0
-    # The strict read_csv of staging reports the line, column and value (parsed once, not twice).
+    # Staging applies the canonical-form rule while read_csv parses the file (once, not twice)
+    # and names the line, column and value.
     assert "Runtime Error in model stg_madewithml__projects" in result.stdout
-    assert "CSV Error on Line: 50" in result.stdout
-    assert 'Could not convert string "12a" to \'BIGINT\'' in result.stdout
+    assert "projects.csv line 50, column id: '12a' is not an integer in canonical form" in result.stdout
     assert "build NOT published" in result.stdout
     assert not project.database.exists()
     # A header problem is still caught before anything runs.
@@ -147,5 +147,12 @@ def test_seed_path_refuses_a_raw_folder_outside_the_project(project: Project, tm
     before = (raw / "projects.csv").read_bytes()
     result = project.dbt("build", LABELING_RAW_DIR=str(raw))
     assert result.returncode != 0
-    assert "LABELING_RAW_DIR must be a folder inside the project on the seed load path" in result.stdout
+    assert "on the seed load path the raw folder must be inside the project" in result.stdout
+    assert "LABELING_LOAD=read_csv" in result.stdout
     assert (raw / "projects.csv").read_bytes() == before
+    # An absolute path to a folder inside the project is named as such, with the fix.
+    result = project.dbt("build", LABELING_RAW_DIR=str(project.root / "data" / "sample"))
+    assert result.returncode != 0
+    assert "this folder is inside the project, but given as an absolute path" in result.stdout
+    assert "LABELING_RAW_DIR=data/sample" in result.stdout
+    assert not project.database.exists()

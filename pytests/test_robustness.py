@@ -1,4 +1,9 @@
-"""Locks, concurrency and crashes: a build never damages the last good database or export."""
+"""Locks, concurrency, crashes and full disks: readers always see a database and an export from
+the same build, and a build never damages the last good one.
+
+Every crash test checks ``published_together``: the export manifest's ``invocation_id`` is the
+build the database's ``audit.labeling_builds`` recorded last, and both hold the same rows.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +22,19 @@ import pytest
 import yaml
 
 from conftest import BIN, PIPELINE_ONLY, Project
+from labeling.faults import POINTS
 
 NEW_PROJECT = "1000,2021-06-01 12:00:00,Brand new project,Added after the first build.\n"
+# Where a build can be stopped, in order (plugins/labeling/faults.py). The switch of
+# .build/published/current is the commit point: before it readers keep the old build, after it
+# they see the new one, database and export together.
+BEFORE_SWITCH = ["copy:database", "export:copying", "publish:version", "publish:checkpoint",
+                 "publish:start", "publish:checkpointed", "publish:generation"]
+AFTER_SWITCH = ["publish:switched", "publish:linked"]
+
+
+def test_every_fault_point_is_tested() -> None:
+    assert sorted(BEFORE_SWITCH + AFTER_SWITCH) == sorted(POINTS)
 
 
 def add_project(project: Project) -> None:
@@ -40,6 +56,16 @@ def export_is_intact(project: Project) -> int:
     return manifest["row_count"]
 
 
+def published_together(project: Project) -> int:
+    """The database and the export files readers see come from one build; return its rows."""
+    rows = export_is_intact(project)
+    manifest = json.loads((project.exports / "manifest.json").read_text())
+    build, = project.query("select invocation_id from audit.labeling_builds order by recorded_at desc limit 1")[0]
+    assert build == manifest["invocation_id"], "database and export come from different builds"
+    assert project.query("select count(*) from labeled_projects")[0][0] == rows
+    return rows
+
+
 def db_digest(project: Project) -> str:
     return hashlib.sha256(project.database.read_bytes()).hexdigest()
 
@@ -52,8 +78,7 @@ def test_reader_during_a_build_neither_blocks_nor_breaks_it(clone_built: Project
         assert result.returncode == 0, result.stdout[-3000:]
         # The open reader keeps the consistent snapshot it opened: the last good data.
         assert reader.sql("select count(*) from labeled_projects").fetchall()[0][0] == 46
-    assert clone_built.query("select count(*) from labeled_projects")[0][0] == 47
-    assert export_is_intact(clone_built) == 47
+    assert published_together(clone_built) == 47
 
 
 def test_second_build_at_once_stops_with_a_clear_message(clone_built: Project) -> None:
@@ -62,7 +87,7 @@ def test_second_build_at_once_stops_with_a_clear_message(clone_built: Project) -
     lock = clone_built.root / ".build" / "build.lock"
     first = subprocess.Popen(
         [str(BIN / "dbt"), "build", *PIPELINE_ONLY, "--project-dir", str(clone_built.root)],
-        cwd=clone_built.root, env=clone_built.env(LABELING_PAUSE="db:before_publish:20"),
+        cwd=clone_built.root, env=clone_built.env(LABELING_PAUSE="publish:start:20"),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -80,12 +105,11 @@ def test_second_build_at_once_stops_with_a_clear_message(clone_built: Project) -
     finally:
         output = first.communicate(timeout=300)[0]
     assert first.returncode == 0, output[-3000:]
-    assert clone_built.query("select count(*) from labeled_projects")[0][0] == 47
+    assert published_together(clone_built) == 47
 
 
-@pytest.mark.parametrize("point", ["export:copying", "export:staged", "export:moved",
-                                   "export:switched", "db:before_publish"])
-def test_kill_at_each_step_loses_nothing(clone_built: Project, point: str) -> None:
+@pytest.mark.parametrize("point", BEFORE_SWITCH + AFTER_SWITCH)
+def test_kill_at_each_step_publishes_both_or_neither(clone_built: Project, point: str) -> None:
     add_project(clone_built)
     exports_before = clone_built.export_snapshot()
     database_before = db_digest(clone_built)
@@ -93,24 +117,49 @@ def test_kill_at_each_step_loses_nothing(clone_built: Project, point: str) -> No
     killed = clone_built.dbt("build", *PIPELINE_ONLY, LABELING_FAULT=point)
     assert killed.returncode == -signal.SIGKILL, killed.stdout[-3000:]
 
-    assert db_digest(clone_built) == database_before
-    rows = export_is_intact(clone_built)
-    if point in ("export:switched", "db:before_publish"):
-        assert rows == 47  # the new export was complete and switched in before the kill
+    if point in BEFORE_SWITCH:
+        assert published_together(clone_built) == 46
+        assert db_digest(clone_built) == database_before
+        assert clone_built.export_snapshot() == exports_before
     else:
-        assert rows == 46 and clone_built.export_snapshot() == exports_before
-    assert clone_built.query("select count(*) from labeled_projects")[0][0] == 46
+        assert published_together(clone_built) == 47
 
     again = clone_built.dbt("build", *PIPELINE_ONLY)
     assert again.returncode == 0, again.stdout[-3000:]
-    assert export_is_intact(clone_built) == 47
-    assert clone_built.query("select count(*) from labeled_projects")[0][0] == 47
+    assert published_together(clone_built) == 47
+
+
+@pytest.mark.parametrize("point", ["copy:database", "publish:checkpoint", "publish:start",
+                                   "publish:checkpointed", "publish:version", "publish:generation"])
+def test_a_full_disk_at_each_step_publishes_nothing_and_says_so(clone_built: Project, point: str) -> None:
+    add_project(clone_built)
+    exports_before = clone_built.export_snapshot()
+    database_before = db_digest(clone_built)
+
+    failed = clone_built.dbt("build", *PIPELINE_ONLY, LABELING_FAULT=f"{point}:enospc")
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0, output[-3000:]
+    assert "No space left on device" in output
+    assert "keyboard interrupt" not in output and "ERROR=0 " not in output
+    if point == "copy:database":
+        assert "could not copy" in output and "Nothing was changed" in output
+        assert "another dbt build is running" not in output  # the retried setup reuses its lock
+    else:
+        assert "NOT published" in output
+        assert "labeling: build succeeded" not in output
+    assert db_digest(clone_built) == database_before
+    assert clone_built.export_snapshot() == exports_before
+    assert published_together(clone_built) == 46
+    assert not (clone_built.root / ".build" / ".build").exists()
+
+    again = clone_built.dbt("build", *PIPELINE_ONLY)
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert published_together(clone_built) == 47
 
 
 @pytest.mark.parametrize("after_seconds", [2.0, 3.5, 5.0])
 def test_kill_at_random_moments_loses_nothing(clone_built: Project, after_seconds: float) -> None:
     add_project(clone_built)
-    database_before = db_digest(clone_built)
     build = subprocess.Popen(
         [str(BIN / "dbt"), "build", *PIPELINE_ONLY, "--project-dir", str(clone_built.root)],
         cwd=clone_built.root, env=clone_built.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -119,14 +168,23 @@ def test_kill_at_random_moments_loses_nothing(clone_built: Project, after_second
     if build.poll() is None:
         os.kill(build.pid, signal.SIGKILL)
     build.wait(timeout=120)
-    assert export_is_intact(clone_built) in (46, 47)
-    if build.returncode == -signal.SIGKILL:
-        # Killed before it could publish, or after: either the old or the new database, whole.
-        assert db_digest(clone_built) == database_before or clone_built.query(
-            "select count(*) from labeled_projects")[0][0] == 47
+    assert published_together(clone_built) in (46, 47)
     again = clone_built.dbt("build", *PIPELINE_ONLY)
     assert again.returncode == 0, again.stdout[-3000:]
-    assert export_is_intact(clone_built) == 47
+    assert published_together(clone_built) == 47
+
+
+def test_older_builds_are_pruned_and_versions_kept(clone_built: Project) -> None:
+    for _ in range(4):
+        clone_built.build(*PIPELINE_ONLY)
+    published = clone_built.root / ".build" / "published"
+    builds = sorted(p for p in published.iterdir() if p.name != "current")
+    assert len(builds) == 3  # keep_versions
+    assert sum((b / "labeling.duckdb").exists() for b in builds) == 1  # only the current database
+    versions = sorted((clone_built.exports / "versions").iterdir())
+    assert len(versions) == 3
+    assert {(b / "exports").resolve() for b in builds} == {v.resolve() for v in versions}
+    assert published_together(clone_built) == 46
 
 
 def test_profile_holds_no_secrets() -> None:

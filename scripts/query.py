@@ -8,8 +8,10 @@ Examples (from the project folder)::
     python scripts/query.py --db .build/labeling.duckdb "select * from audit.raw_rows_have_no_blocking_issues"
 
 The connection is read-only, so a query can never change the database. Builds write a private
-copy and publish it with one rename, so queries do not wait for them; if another process holds
-the file for writing (someone opened it read-write), the command says so and exits 2.
+copy and publish it with one rename, so queries do not wait for them. If the file cannot be
+opened, the command names the cause and the fix and exits 2: another process holds it for
+writing (a session that opened it read-write), or a session left committed writes in a
+write-ahead log (``labeling.duckdb.wal``) that a read-only open cannot fold in.
 """
 
 from __future__ import annotations
@@ -40,14 +42,8 @@ def run(sql: str, database: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
         raise QueryError(f"{database} does not exist; build it first with `make build`")
     try:
         con = duckdb.connect(str(database), read_only=True)
-    except duckdb.IOException as exc:
-        holder = re.search(r"PID (\d+)", str(exc))
-        who = f"process {holder.group(1)}" if holder else "another process"
-        raise QueryError(
-            f"{database} is held for writing by {who} (a build publishing right now, or a "
-            "read-write session). Retry in a moment, or query the exported files instead, e.g. "
-            "select * from 'exports/labeled_projects.parquet'"
-        ) from None
+    except duckdb.Error as exc:
+        raise QueryError(_open_problem(database, exc)) from None
     try:
         relation = con.sql(sql)
         if relation is None:
@@ -57,6 +53,27 @@ def run(sql: str, database: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
         raise QueryError(str(exc).splitlines()[0]) from None
     finally:
         con.close()
+
+
+def _open_problem(database: Path, exc: Exception) -> str:
+    """Why ``database`` cannot be opened read-only, and what to do, from DuckDB's error."""
+    message = str(exc).splitlines()[0]
+    wals = [w for w in {database.with_name(database.name + ".wal"),
+                        database.resolve().with_name(database.resolve().name + ".wal")}
+            if w.exists() and w.stat().st_size > 0]
+    holder = re.search(r"PID (\d+)", str(exc))
+    if "lock" in message.lower():
+        who = f"process {holder.group(1)}" if holder else "another process"
+        return (f"{database} is held for writing by {who}: a session that opened it read-write "
+                "(builds never do; they write a private copy). Close that session, or open the "
+                "file read-only there too; meanwhile query the exported files, e.g. "
+                "select * from 'exports/labeled_projects.parquet'")
+    if wals:
+        return (f"{database} cannot be read: its write-ahead log {wals[0]} holds writes of a "
+                f"session that ended without a checkpoint ({message}). Fold them into the file "
+                "with one read-write open and close, e.g. .venv/bin/python -c \"import duckdb; "
+                f"duckdb.connect({str(database)!r}).close()\", then query again.")
+    return f"{database} cannot be opened read-only: {message}"
 
 
 def _plain(value: Any) -> Any:

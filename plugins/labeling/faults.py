@@ -7,9 +7,10 @@ at that moment). Outside the tests none of them is set and ``fault`` does nothin
 
 Points, in the order a build reaches them (see ``publish`` for what each step does):
 ``copy:database`` (copying the published database into the build's private copy),
-``export:copying`` (between the CSV and the Parquet writes), ``publish:start``,
-``publish:checkpointed``, ``publish:version``, ``publish:generation``, ``publish:switched``,
-``publish:linked``.
+``export:copying`` (between the CSV and the Parquet writes), ``publish:version`` (the export
+files became a version), ``publish:checkpoint`` (before the build copy's checkpoint),
+``publish:start``, ``publish:checkpointed``, ``publish:generation``, ``publish:switched`` (just
+after the commit point), ``publish:linked``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import signal
 import time
 
 POINTS = (
-    "copy:database", "export:copying", "publish:start", "publish:checkpointed",
-    "publish:version", "publish:generation", "publish:switched", "publish:linked",
+    "copy:database", "export:copying", "publish:version", "publish:checkpoint", "publish:start",
+    "publish:checkpointed", "publish:generation", "publish:switched", "publish:linked",
 )
 
 

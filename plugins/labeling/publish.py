@@ -170,9 +170,10 @@ class ExportFolder:
             foreign.append(name + ("/" if entry.is_dir() and not entry.is_symlink() else ""))
         return foreign
 
-    def claim(self) -> None:
+    def claim(self, write: bool = True) -> None:
         """Make sure the folder is the project's (create it, or mark an empty or earlier
-        export folder of the project); raise ``ExportFolderError`` when it holds other files."""
+        export folder of the project); raise ``ExportFolderError`` when it holds other files.
+        With ``write=False`` only check (the preflight: nothing is written before publishing)."""
         foreign = self.foreign_entries()
         if foreign:
             shown = ", ".join(foreign[:6]) + (f" and {len(foreign) - 6} more" if len(foreign) > 6 else "")
@@ -182,6 +183,8 @@ class ExportFolder:
                 f"({MARKER}); it never deletes or replaces files it did not create. Point "
                 "LABELING_EXPORT_DIR at a new or empty folder, or move those files away. "
                 "Nothing was changed.")
+        if not write:
+            return
         self.path.mkdir(parents=True, exist_ok=True)
         marker = self.path / MARKER
         if not marker.is_file():
@@ -193,7 +196,7 @@ class ExportFolder:
 
     def prepare(self, build_id: str) -> Path:
         """An empty staging folder for this build (leftovers of killed builds are removed)."""
-        self.claim()
+        self.claim(write=False)
         root = self.path / STAGING
         if root.is_dir():
             for leftover in root.iterdir():

@@ -34,7 +34,7 @@ hand_written as (
         rule_field,
         pattern,
         case
-            when rule_kind = 'keyword' then '\b' || regexp_escape(pattern) || '\b'
+            when rule_kind = 'keyword' then {{ labeling_whole_words('pattern') }}
             else pattern
         end as regex,
         rule_description
@@ -51,7 +51,7 @@ from_aliases as (
         'alias' as rule_kind,
         'text' as rule_field,
         alias_name as pattern,
-        '\b' || regexp_escape(alias_name) || '\b' as regex,
+        {{ labeling_whole_words('alias_name') }} as regex,
         'The taxonomy lists "'
         || alias_name
         || '" as an alias of '
@@ -72,7 +72,7 @@ from_tag_names as (
         'text' as rule_field,
         tag as pattern,
         -- natural-language-processing also matches "natural language processing".
-        '\b' || replace(regexp_escape(tag), '\-', '[- ]') || '\b' as regex,
+        {{ labeling_whole_words('tag', "replace(regexp_escape(tag), '\\-', '[- ]')") }} as regex,
         'The tag''s own name, with spaces or hyphens between its words.' as rule_description
 
     from taxonomy

@@ -31,11 +31,20 @@ wrong as (
         rules.pattern,
         gold.title,
         gold.description,
-        -- The first stretch of text the rule matched, so reviewers see why it voted.
-        regexp_extract(
-            {{ labeling_rule_text('rules.rule_field', 'gold.title', 'gold.description') }},
-            '(?i)' || rules.regex
-        ) as matched_text
+        -- The first stretch of text the rule matched, so reviewers see why it voted: a
+        -- hand-written regex's whole match, or the literal (group 1) of a whole-word rule.
+        case
+            when rules.rule_kind = 'regex'
+                then regexp_extract(
+                    {{ labeling_rule_text('rules.rule_field', 'gold.title', 'gold.description') }},
+                    '(?i)' || rules.regex
+                )
+            else regexp_extract(
+                {{ labeling_rule_text('rules.rule_field', 'gold.title', 'gold.description') }},
+                '(?i)' || rules.regex,
+                1
+            )
+        end as matched_text
 
     from votes
     inner join gold
