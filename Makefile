@@ -69,5 +69,5 @@ harlequin-setup: .venv-harlequin/bin/harlequin ## Install harlequin in its own v
 harlequin: harlequin-setup ## Open labeling.duckdb read-only in harlequin, the terminal SQL IDE
 	.venv-harlequin/bin/harlequin --read-only labeling.duckdb
 
-clean: ## Remove builds, exports and the database (keeps .venv and downloads)
-	rm -rf target logs exports labeling.duckdb labeling.duckdb.wal
+clean: ## Remove builds (.build/), exports and the database (keeps .venv and downloads)
+	rm -rf target logs exports .build labeling.duckdb labeling.duckdb.wal

@@ -68,6 +68,11 @@ def _open_problem(database: Path, exc: Exception) -> str:
                 "(builds never do; they write a private copy). Close that session, or open the "
                 "file read-only there too; meanwhile query the exported files, e.g. "
                 "select * from 'exports/labeled_projects.parquet'")
+    if wals and "checkpoint iteration does not match" in message:
+        return (f"{database} cannot be read: its write-ahead log {wals[0]} is stale, written for an "
+                "older version of the file (a copy of the database made without its WAL), and "
+                f"DuckDB refuses the file while it is there ({message}). Move it aside: "
+                f"mv {wals[0]} {wals[0]}.stale")
     if wals:
         return (f"{database} cannot be read: its write-ahead log {wals[0]} holds writes of a "
                 f"session that ended without a checkpoint ({message}). Fold them into the file "

@@ -78,6 +78,26 @@ def writer_holds(path: Path) -> bool:
         os.close(fd)
 
 
+def wal_problem(main: Path, shown: str, wals: list[Path]) -> str:
+    """What a non-empty WAL beside the published database is, and how to resolve it: committed
+    writes to fold in (the common case), or a stale log from an older version of the file,
+    which makes every reader fail until it is moved aside."""
+    import duckdb
+
+    try:
+        duckdb.connect(str(main), read_only=True).close()
+    except duckdb.Error as exc:
+        if "checkpoint iteration does not match" in str(exc):
+            return (f"{shown} has a stale write-ahead log ({', '.join(str(w) for w in wals)}) written "
+                    "for an older version of the file (a copy of the database made without its "
+                    "WAL); DuckDB refuses to open the file while it is there. Move it aside "
+                    f"(mv {wals[0]} {wals[0]}.stale) and build again.")
+    return (f"{shown} has a pending write-ahead log ({', '.join(str(w) for w in wals)}): committed "
+            "writes of a session that ended without a checkpoint. Fold them into the file with "
+            "one read-write open and close, for example .venv/bin/python -c \"import duckdb; "
+            f"duckdb.connect({str(main)!r}).close()\", then build again.")
+
+
 def is_duckdb_file(path: Path) -> bool:
     """True when ``path`` starts with DuckDB's file header."""
     with path.open("rb") as handle:
@@ -116,11 +136,7 @@ def quiet_problem(main: Path, shown: str) -> str:
                 "build again. Nothing was changed.")
     wals = pending_wals(main)
     if wals:
-        return (f"{shown} has a pending write-ahead log ({', '.join(str(w) for w in wals)}): "
-                "committed writes of a session that ended without a checkpoint. Fold them into "
-                "the file with one read-write open and close, for example .venv/bin/python -c "
-                f"\"import duckdb; duckdb.connect({str(main)!r}).close()\", then build again. "
-                "Nothing was changed.")
+        return wal_problem(main, shown, wals) + " Nothing was changed."
     if not is_duckdb_file(main.resolve()):
         return (f"{shown} ({main.resolve()}) is not a DuckDB database file (its header is not "
                 "DuckDB's). Move it aside (mv it to another name) or remove it with make clean, "
