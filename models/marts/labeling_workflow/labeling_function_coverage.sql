@@ -41,6 +41,7 @@ totals as (
 )
 
 select
+    '{{ invocation_id }}' as invocation_id,
     totals.n_projects,
     totals.n_covered,
     totals.n_overlapped,
