@@ -18,7 +18,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build real test lint pytest docs docs-build harlequin harlequin-setup analyses clean
+.PHONY: help setup build real test test-deps lint pytest docs docs-build harlequin harlequin-setup analyses clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -46,7 +46,17 @@ lint: setup ## SQLFluff and the other pre-commit hooks on every file
 pytest: setup ## The pytest suite (runs dbt end to end in temporary copies)
 	$(BIN)/python -m pytest -n 2
 
-test: lint pytest ## Everything CI runs: lint, then the pytest suite
+test: test-deps lint pytest ## Everything CI runs: install the test tools, lint, then the pytest suite
+
+test-deps: setup harlequin-setup ## Chromium and tmux (Debian packages, for the browser and terminal tests) and harlequin's venv
+	@missing=""; [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v tmux >/dev/null || missing="$$missing tmux"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo=sudo; \
+	  else echo "test-deps: cannot install$$missing (not root, no sudo); the tests that need it are skipped"; exit 0; fi; \
+	  echo "test-deps: installing$$missing with apt-get"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 docs-build: setup ## Generate the lineage docs, check every description, write target/static_index.html
 	$(BIN)/dbt docs generate

@@ -40,8 +40,8 @@ def test_check_docs_fails_on_a_missing_description(clone_built: Project) -> None
 def test_lineage_graph_of_labeled_projects_in_chromium(docs: Project, tmp_path: Path) -> None:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
-            pytest.fail("Debian's chromium is needed in CI (apt-get install chromium)")
-        pytest.skip("/usr/bin/chromium not installed")
+            pytest.fail("Debian's chromium is needed in CI (make test-deps installs it)")
+        pytest.skip("/usr/bin/chromium not installed (make test-deps installs it)")
     from playwright.sync_api import sync_playwright
 
     page_url = (docs.root / "target" / "static_index.html").as_uri() + "#!/model/model.mwml_labeling.labeled_projects"

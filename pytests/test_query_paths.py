@@ -191,8 +191,8 @@ def harlequin_run(project: Project, sql: str) -> str:
 def test_worked_query_in_harlequin(twice_built: Project, index: int) -> None:
     if not HARLEQUIN.exists() or not shutil.which("tmux"):
         if os.environ.get("CI"):
-            pytest.fail("harlequin (make harlequin-setup) and tmux are needed in CI")
-        pytest.skip("harlequin (make harlequin-setup) or tmux not installed")
+            pytest.fail("harlequin and tmux are needed in CI (make test-deps installs them)")
+        pytest.skip("harlequin or tmux not installed (make test-deps installs them)")
     expected = python_rows(twice_built, WORKED[index])
     screen = harlequin_run(twice_built, WORKED[index])
     assert "executed successfully" in screen, screen
