@@ -15,7 +15,8 @@
           {{ labeling_sql_string(file.name) }},
           {{ labeling_sql_string(file.path) }},
           {{ labeling_sql_string(tojson(file.columns)) }},
-          {{ 'true' if file.full else 'false' }}
+          {{ 'true' if file.full else 'false' }},
+          {{ 'true' if file.allow_empty else 'false' }}
       )
     {%- endset -%}
     {%- set problem = run_query(check)[0][0] -%}
@@ -23,6 +24,10 @@
       {%- do problems.append(problem ~ ' (' ~ file.shown ~ ')') -%}
     {%- endif -%}
   {%- endfor -%}
+  {%- set annotation_problems = run_query('select labeling_check_annotations()')[0][0] -%}
+  {%- if annotation_problems -%}
+    {%- do problems.extend(annotation_problems.split('\n')) -%}
+  {%- endif -%}
   {%- if run_query('select labeling_build_mode()')[0][0] and labeling_exports_selected() -%}
     {%- set problem = run_query('select labeling_claim_export_dir('
         ~ labeling_sql_string(labeling_export_dir()) ~ ')')[0][0] -%}
@@ -219,7 +224,8 @@
     {%- do files.append({'name': node.original_file_path.split('/')[-1],
                          'path': labeling_abspath(node.original_file_path),
                          'columns': node.config.column_types, 'node': node.unique_id,
-                         'shown': node.original_file_path, 'full': true}) -%}
+                         'shown': node.original_file_path, 'full': true,
+                         'allow_empty': (node.config.meta or {}).get('allow_empty', false)}) -%}
   {%- endfor -%}
   {%- if labeling_load_mode() == 'read_csv' -%}
     {%- set raw_dir = run_query("select getvariable('labeling_raw_dir')")[0][0] -%}
@@ -231,7 +237,8 @@
       {%- endfor -%}
       {%- do files.append({'name': source.name ~ '.csv', 'path': raw_dir ~ '/' ~ source.name ~ '.csv',
                            'columns': columns, 'node': source.unique_id,
-                           'shown': raw_dir ~ '/' ~ source.name ~ '.csv', 'full': false}) -%}
+                           'shown': raw_dir ~ '/' ~ source.name ~ '.csv', 'full': false,
+                           'allow_empty': false}) -%}
     {%- endfor -%}
   {%- endif -%}
   {{ return(files) }}

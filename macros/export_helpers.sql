@@ -53,13 +53,15 @@
 
 
 {% macro labeling_upstream_seed_files(model) %}
-  {#- {file name: path} of the seed files upstream of `model` (the build's raw inputs). -#}
+  {#- {file name: path} of the seed files upstream of `model` (the build's raw inputs; on the
+      read_csv path, the raw files). The plugin adds the annotation files when the annotation
+      sources are upstream. -#}
   {%- set files = {} -%}
   {%- for uid in labeling_upstream_nodes(model) -%}
     {%- set node = graph.nodes.get(uid) -%}
     {%- if node is not none and node.resource_type == 'seed' -%}
       {%- do files.update({node.original_file_path.split('/')[-1]: labeling_abspath(node.original_file_path)}) -%}
-    {%- elif uid in graph.sources and graph.sources[uid].config.external_location -%}
+    {%- elif uid in graph.sources and graph.sources[uid].source_name == 'madewithml_files' -%}
       {%- do files.update({graph.sources[uid].name ~ '.csv':
           run_query("select getvariable('labeling_raw_dir')")[0][0] ~ '/' ~ graph.sources[uid].name ~ '.csv'}) -%}
     {%- endif -%}

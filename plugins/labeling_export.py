@@ -17,7 +17,7 @@ SQL functions it registers on every connection (used by the macros):
 
 ``labeling_project_dir()``
     the project folder; ``labeling_build_mode()`` whether this is a build on the private copy;
-``labeling_check_raw_file(name, path, columns_json, full)``
+``labeling_check_raw_file(name, path, columns_json, full, allow_empty)``
     the raw-file preflight (``labeling.raw_files.check_raw_file``);
 ``labeling_checked_cast_sql(column, type, file, line_sql)``
     the SQL that casts a raw text column only when it is canonical (the fast load path);
@@ -25,6 +25,9 @@ SQL functions it registers on every connection (used by the macros):
     the one CSV dialect, as ``read_csv`` or ``COPY`` options;
 ``labeling_claim_export_dir(path)``
     '' when the export folder is the project's (or new or empty), else why not;
+``labeling_check_annotations()``
+    the problems of the annotation files (``labeling.annotations``), one per line, or '';
+    the table macros ``labeling_annotations_<tool>()`` read those files (one per tool);
 ``labeling_publish(build_id)``
     publish the build (returns ``published ...`` or ``NOT published: <cause>``; never raises);
     ``labeling_publication()`` what it published; ``labeling_stage_exports(build_id)`` the step
@@ -47,7 +50,7 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import TargetConfig
 
-from labeling import raw_files
+from labeling import annotations, raw_files
 from labeling.faults import fault
 from labeling.paths import anchored, command, project_dir, sql_string
 from labeling.publish import (ExportFolder, ExportFolderError, Generations, Publication, StagedExport,
@@ -55,6 +58,11 @@ from labeling.publish import (ExportFolder, ExportFolderError, Generations, Publ
 from labeling.workspace import BuildWorkspace, WorkspaceError
 
 WRITING_COMMANDS = {"build", "run", "seed", "snapshot", "test", "retry", "clone"}
+
+
+def annotations_dir() -> Path:
+    """The annotations folder: ``LABELING_ANNOTATIONS_DIR``, default ``data/annotations``."""
+    return anchored(os.environ.get("LABELING_ANNOTATIONS_DIR", annotations.DEFAULT_DIR))
 
 
 def _is_local_file(path: str | None) -> bool:
@@ -127,8 +135,9 @@ class Plugin(BasePlugin):
         conn.create_function("labeling_fault", fault, ["VARCHAR"], "BOOLEAN", side_effects=True)
         conn.create_function(
             "labeling_check_raw_file",
-            lambda name, path, spec, full: raw_files.check_raw_file(name, path, json.loads(spec), full=full),
-            ["VARCHAR", "VARCHAR", "VARCHAR", "BOOLEAN"], "VARCHAR", side_effects=True,
+            lambda name, path, spec, full, allow_empty: raw_files.check_raw_file(
+                name, path, json.loads(spec), full=full, allow_empty=allow_empty),
+            ["VARCHAR", "VARCHAR", "VARCHAR", "BOOLEAN", "BOOLEAN"], "VARCHAR", side_effects=True,
         )
         conn.create_function("labeling_checked_cast_sql", raw_files.checked_cast_sql,
                              ["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"], "VARCHAR", side_effects=False)
@@ -139,6 +148,11 @@ class Plugin(BasePlugin):
         )
         conn.create_function("labeling_claim_export_dir", self.claim_export_dir, ["VARCHAR"], "VARCHAR",
                              side_effects=True)
+        conn.create_function(
+            "labeling_check_annotations",
+            lambda: "\n".join(annotations.check_annotations(
+                annotations_dir(), os.environ.get("LABELING_ANNOTATIONS_DIR", annotations.DEFAULT_DIR))),
+            [], "VARCHAR", side_effects=True)
 
     def configure_cursor(self, cursor: Any) -> None:
         self._set_variables(cursor)
@@ -153,6 +167,8 @@ class Plugin(BasePlugin):
         conn.execute("set variable labeling_raw_dir = ?", [raw_dir])
         conn.execute("create or replace temp macro labeling_read_raw(path, cols) as table "
                      f"select * from read_csv(path, columns = cols, {raw_files.read_csv_options()})")
+        for tool in annotations.TOOLS:
+            conn.execute(annotations.table_macro_sql(tool, annotations_dir()))
 
     # -- exports -----------------------------------------------------------------------------
     def claim_export_dir(self, path: str) -> str:
@@ -182,10 +198,14 @@ class Plugin(BasePlugin):
         if action == "prepare":
             folder.prepare(build_id)
         elif action == "commit":
+            inputs = {name: anchored(path) for name, path in meta.get("inputs", {}).items()}
+            if private.get("_reads_annotations"):
+                annotation_folder = annotations_dir()
+                inputs.update({f"annotations/{tool.name}/{path.name}": path
+                               for tool in annotations.TOOLS for path in tool.files(annotation_folder)})
             meta["inputs"] = {
-                name: {"path": str(anchored(path)), "sha256": sha256_of(anchored(path)),
-                       "bytes": anchored(path).stat().st_size}
-                for name, path in sorted(meta.get("inputs", {}).items())
+                name: {"path": str(path), "sha256": sha256_of(path), "bytes": path.stat().st_size}
+                for name, path in sorted(inputs.items())
             }
             folder.staged.append(StagedExport(
                 relation=str(meta.get("relation")), files=list(private["_files"]),

@@ -26,10 +26,15 @@ from labeling.raw_files import RAW_FILES, check_raw_file, check_raw_folder  # no
 
 
 
+def seed_specs(project_dir: Path = PROJECT_DIR) -> dict[str, dict]:
+    """``{seed name: its config}`` from ``seeds/_seeds.yml`` (``column_types`` in declared order)."""
+    spec = yaml.safe_load((project_dir / "seeds" / "_seeds.yml").read_text(encoding="utf-8"))
+    return {seed["name"]: seed["config"] for seed in spec["seeds"]}
+
+
 def seed_column_types(project_dir: Path = PROJECT_DIR) -> dict[str, dict[str, str]]:
     """``{seed name: {column: type}}`` from ``seeds/_seeds.yml``, in declared order."""
-    spec = yaml.safe_load((project_dir / "seeds" / "_seeds.yml").read_text(encoding="utf-8"))
-    return {seed["name"]: dict(seed["config"]["column_types"]) for seed in spec["seeds"]}
+    return {name: dict(config["column_types"]) for name, config in seed_specs(project_dir).items()}
 
 
 def check(raw_dir: Path, project_dir: Path = PROJECT_DIR, load_mode: str = "seed",
@@ -38,12 +43,13 @@ def check(raw_dir: Path, project_dir: Path = PROJECT_DIR, load_mode: str = "seed
     problems = check_raw_folder(project_dir, raw_dir_setting or str(raw_dir), load_mode)
     if problems:
         return problems
-    types = seed_column_types(project_dir)
-    files = [(name, raw_dir / name, types[name.removesuffix(".csv")]) for name in RAW_FILES]
-    files += [(f"{name}.csv", project_dir / "seeds" / f"{name}.csv", types[name])
-              for name in types if (project_dir / "seeds" / f"{name}.csv").exists()]
-    for name, path, columns in files:
-        problem = check_raw_file(name, path, columns)
+    specs = seed_specs(project_dir)
+    files = [(name, raw_dir / name, specs[name.removesuffix(".csv")]) for name in RAW_FILES]
+    files += [(f"{name}.csv", project_dir / "seeds" / f"{name}.csv", specs[name])
+              for name in specs if (project_dir / "seeds" / f"{name}.csv").exists()]
+    for name, path, config in files:
+        problem = check_raw_file(name, path, dict(config["column_types"]),
+                                 allow_empty=bool((config.get("meta") or {}).get("allow_empty")))
         if problem:
             problems.append(f"{problem} ({path})")
     return problems

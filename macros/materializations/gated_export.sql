@@ -87,6 +87,9 @@
   {#- The files are switched in by on-run-end, together with the database, only when every
       node of the build succeeded; until then the view reads the staged file, and on-run-end
       points it at the published name. -#}
+  {%- set reads_annotations = graph.sources.values() | selectattr('source_name', 'equalto', 'annotations')
+        | map(attribute='unique_id') | select('in', labeling_upstream_nodes(model)) | list | length > 0 -%}
+  {%- do meta.update({'_reads_annotations': reads_annotations}) -%}
   {%- do meta.update({'_published': export_dir ~ '/' ~ read_file, '_reader': reader,
                       '_files': files, '_manifest': config.get('manifest_name', 'manifest.json')}) -%}
   {%- do adapter.store_relation('labeling_export', target_relation, [], export_dir, 'commit', meta) -%}

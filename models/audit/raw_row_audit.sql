@@ -18,6 +18,17 @@ taxonomy as (
 
 ),
 
+decisions as (
+
+    select
+        project_id,
+        label_source
+
+    from {{ ref('int_label_decisions') }}
+    where tag is not null
+
+),
+
 project_id_counts as (
 
     select
@@ -48,7 +59,8 @@ project_flags as (
         project_id_counts.n_project_rows,
         coalesce(tag_row_counts.n_tag_rows, 0) as n_tag_rows,
         coalesce(tag_row_counts.n_tags, 0) as n_tags,
-        coalesce(tag_row_counts.n_tags, 0) > 0
+        decisions.label_source,
+        decisions.project_id is not null
         and project_id_counts.n_project_rows = 1
         and coalesce(tag_row_counts.n_tag_rows, 0) <= 1 as is_clean
 
@@ -57,6 +69,8 @@ project_flags as (
         on projects.project_id = project_id_counts.project_id
     left join tag_row_counts
         on projects.project_id = tag_row_counts.project_id
+    left join decisions
+        on projects.project_id = decisions.project_id
 
 ),
 
@@ -66,14 +80,18 @@ project_rows as (
         'projects.csv' as raw_file,
         raw_row_number,
         project_id,
+        -- Labeled when the project has a final label: its tag, or one from annotations or a
+        -- reviewer (label_source says which), even without a tag of its own.
         case
-            when n_tags > 0 then 'labeled'
+            when label_source is not null then 'labeled'
             else 'left_out'
         end as outcome,
         case
+            when label_source is not null then null
             when n_tag_rows = 0 then 'no_tag_row'
             when n_tags = 0 then 'empty_tag'
         end as reason,
+        label_source,
         list_concat(
             case when n_project_rows > 1 then ['duplicate_project_id'] else [] end,
             case when n_tag_rows > 1 then ['duplicate_tag_row'] else [] end
@@ -103,6 +121,7 @@ tag_rows as (
             when project_id_counts.project_id is null then 'unknown_project'
             when tags.tag is null then 'empty_tag'
         end as reason,
+        cast(null as varchar) as label_source,
         list_concat(
             case when project_id_counts.project_id is null then ['unknown_project'] else [] end,
             case when tag_row_counts.n_tag_rows > 1 then ['duplicate_tag_row'] else [] end,
@@ -131,5 +150,5 @@ tag_rows as (
 )
 
 select * from project_rows
-union all
+union all by name
 select * from tag_rows

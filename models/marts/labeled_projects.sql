@@ -1,8 +1,11 @@
+-- The projects with a final label (int_label_decisions: a reviewer's correction, else an
+-- annotation consensus, else the tag of tags.csv). With no annotations and no corrections the
+-- final label is the given tag, and this is the lesson's merge and notnull filter.
 with
 
-projects_with_tags as (
+decisions as (
 
-    select * from {{ ref('int_projects_joined_to_tags') }}
+    select * from {{ ref('int_label_decisions') }}
 
 ),
 
@@ -15,8 +18,8 @@ labeled as (
         description,
         tag
 
-    from projects_with_tags
-    where is_labeled
+    from decisions
+    where tag is not null
 
 )
 

@@ -186,14 +186,16 @@ def check_utf8(name: str, path: Path) -> str:
 
 
 def check_raw_file(name: str, path: str | Path, columns: dict[str, str], max_errors: int = 5,
-                   full: bool = True) -> str:
+                   full: bool = True, allow_empty: bool = False) -> str:
     """Check one raw CSV file before anything is loaded; return '' or a readable error.
 
     ``columns`` maps each expected column, in order, to its DuckDB type (the seed's
     ``column_types``). The file must exist, be non-empty UTF-8 CSV in the project's dialect
     whose header is exactly those columns in that order, with at least one data row, and every
     typed value must be in its canonical form (``TYPE_RULES``): the error names the file, the
-    rule and the lines (up to ``max_errors``) with their column and value. With ``full=False``
+    rule and the lines (up to ``max_errors``) with their column and value. ``allow_empty`` accepts
+    a header without rows (a seed such as ``label_corrections``, empty until someone decides).
+    With ``full=False``
     only the file and its header are checked (the fast load path, whose staging applies the
     same rules while it parses the file, so the file is parsed once, not twice).
     """
@@ -239,7 +241,7 @@ def check_raw_file(name: str, path: str | Path, columns: dict[str, str], max_err
         count = f"more than {max_errors}" if len(errors) > max_errors else str(len(errors))
         return (f"{name}: {count} line(s) break the file's format or a column's canonical form: "
                 + "; ".join(shown))
-    if rows == 0:
+    if rows == 0 and not allow_empty:
         return f"{name}: the file has a header but no data rows"
     return ""
 

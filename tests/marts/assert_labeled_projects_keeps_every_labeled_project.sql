@@ -1,17 +1,24 @@
--- Every project with a tag in the join is in labeled_projects, and nothing else is:
--- the null-tag filter neither loses nor invents rows. Failure rows name the id and the side.
+-- Every project with a final label in int_label_decisions is in labeled_projects, with that
+-- label, and nothing else is: the filter neither loses nor invents rows, and no label is
+-- rewritten on the way. Failure rows name the id and the side.
 with
 
 labeled_in_join as (
 
-    select project_id as id from {{ ref('int_projects_joined_to_tags') }}
-    where is_labeled
+    select
+        project_id as id,
+        tag
+    from {{ ref('int_label_decisions') }}
+    where tag is not null
 
 ),
 
 labeled_projects as (
 
-    select id from {{ ref('labeled_projects') }}
+    select
+        id,
+        tag
+    from {{ ref('labeled_projects') }}
 
 ),
 
@@ -19,12 +26,12 @@ missing_from_mart as (
 
     select
         id,
-        'labeled in int_projects_joined_to_tags but missing from labeled_projects' as problem
+        'decided in int_label_decisions (' || tag || ') but missing from labeled_projects' as problem
     from labeled_in_join
     except
     select
         id,
-        'labeled in int_projects_joined_to_tags but missing from labeled_projects' as problem
+        'decided in int_label_decisions (' || tag || ') but missing from labeled_projects' as problem
     from labeled_projects
 
 ),
@@ -33,12 +40,12 @@ unexpected_in_mart as (
 
     select
         id,
-        'in labeled_projects but not labeled in int_projects_joined_to_tags' as problem
+        'in labeled_projects (' || tag || ') but not decided so in int_label_decisions' as problem
     from labeled_projects
     except
     select
         id,
-        'in labeled_projects but not labeled in int_projects_joined_to_tags' as problem
+        'in labeled_projects (' || tag || ') but not decided so in int_label_decisions' as problem
     from labeled_in_join
 
 )

@@ -2,7 +2,8 @@
 
 Labeled projects get out-of-sample probabilities by stratified k-fold cross-validation (each is
 scored by a model that never saw it), which is what confident learning needs. Projects without
-a tag are scored by a model fitted on all labeled projects, for the active-learning queue.
+a final label (int_label_decisions) are scored by a model fitted on all labeled projects, for
+the active-learning queue.
 The classifier (TF-IDF + logistic regression, fixed seed) is defined in plugins/labeling_ml.py.
 """
 
@@ -18,8 +19,8 @@ def model(dbt, session):
 
     labeled = dbt.ref("labeled_projects").df().sort_values("id", kind="stable")
     unlabeled = (
-        dbt.ref("int_projects_joined_to_tags")
-        .filter("not is_labeled")
+        dbt.ref("int_label_decisions")
+        .filter("tag is null")
         .df()
         .drop_duplicates("project_id")
         .sort_values("project_id", kind="stable")

@@ -1,0 +1,130 @@
+-- Every annotation found in the annotation files, with its outcome: loaded (it counts), or
+-- left out with a reason. Reasons, the first that applies: cancelled (Label Studio's skip),
+-- rejected or ignored (Prodigy's answers), invalid_project_id (not an integer in canonical
+-- form), unknown_project, empty (no tag chosen), several_tags, tag_not_in_taxonomy,
+-- duplicate_in_another_file (the same Label Studio annotation exported twice; the latest
+-- copy counts), superseded (the same annotator annotated the project again; the latest counts).
+with
+
+annotations as (
+
+    select * from {{ ref('int_annotations_unioned') }}
+
+),
+
+projects as (
+
+    select distinct project_id from {{ ref('stg_madewithml__projects') }}
+
+),
+
+taxonomy as (
+
+    select * from {{ ref('stg_labeling__tag_taxonomy') }}
+
+),
+
+classified as (
+
+    select
+        annotations.*,
+        list_distinct(annotations.choices) as chosen_tags,
+        case
+            when len(list_distinct(annotations.choices)) = 1
+                then list_distinct(annotations.choices)[1]
+        end as tag,
+        case
+            when annotations.was_cancelled then 'cancelled'
+            when annotations.answer = 'reject' then 'rejected'
+            when annotations.answer = 'ignore' then 'ignored'
+            when annotations.project_id is null then 'invalid_project_id'
+            when projects.project_id is null then 'unknown_project'
+            when len(list_distinct(annotations.choices)) = 0 then 'empty'
+            when len(list_distinct(annotations.choices)) > 1 then 'several_tags'
+            when taxonomy.tag is null then 'tag_not_in_taxonomy'
+        end as problem
+
+    from annotations
+    left join projects
+        on annotations.project_id = projects.project_id
+    left join taxonomy
+        on
+            len(list_distinct(annotations.choices)) = 1
+            and list_distinct(annotations.choices)[1] = taxonomy.tag
+
+),
+
+-- The same Label Studio annotation (its id) exported in several files counts once: the
+-- latest version (updated_at, then the later file).
+copies as (
+
+    select
+        *,
+        case
+            when tool = 'label_studio' and source_annotation_id is not null
+                then row_number() over (
+                    partition by tool, source_annotation_id
+                    order by annotated_at desc nulls last, source_file desc, record_number desc
+                )
+            else 1
+        end as copy_rank
+
+    from classified
+
+),
+
+-- An annotator's latest answer on a project counts; earlier ones are superseded.
+latest as (
+
+    select
+        *,
+        case
+            when problem is null and copy_rank = 1
+                then row_number() over (
+                    partition by
+                        project_id,
+                        annotator,
+                        problem is null and copy_rank = 1
+                    order by
+                        annotated_at desc nulls last,
+                        source_file desc,
+                        record_number desc,
+                        annotation_number desc
+                )
+        end as answer_rank
+
+    from copies
+
+),
+
+outcomes as (
+
+    select
+        tool,
+        source_file,
+        record_number,
+        annotation_number,
+        source_annotation_id,
+        raw_project_id,
+        project_id,
+        annotator,
+        chosen_tags,
+        tag,
+        is_ground_truth,
+        lead_time_seconds,
+        annotated_at,
+        case
+            when problem is null and copy_rank = 1 and answer_rank = 1 then 'loaded'
+            else 'left_out'
+        end as outcome,
+        case
+            when problem is not null then problem
+            when copy_rank > 1 then 'duplicate_in_another_file'
+            when answer_rank > 1 then 'superseded'
+        end as reason
+
+    from latest
+
+)
+
+select * from outcomes
