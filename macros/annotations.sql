@@ -21,3 +21,10 @@ end
     UTC TIMESTAMP, whatever the session's time zone; NULL when it does not parse. -#}
 timezone('UTC', try_cast({{ text }} as timestamptz))
 {%- endmacro %}
+
+
+{% macro labeling_xml_escape(text) %}
+{#- `text` escaped for an XML attribute value: & < > " ' as entities. -#}
+replace(replace(replace(replace(replace({{ text }}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
+    '"', '&quot;'), '''', '&apos;')
+{%- endmacro %}

@@ -22,13 +22,22 @@
 
 {% macro labeling_copy_options(format) %}
   {#- DuckDB COPY options per file format. CSV: header, RFC 4180 minimal quoting (comment ''
-      stops DuckDB from quoting '#'), NULL as an empty field: what pandas' to_csv writes. -#}
+      stops DuckDB from quoting '#'), NULL as an empty field: what pandas' to_csv writes.
+      json: one JSON array of objects (Label Studio's task import); jsonl: one object per line
+      (Doccano, Prodigy); xml and txt: the single column's text as it is, one value per row. -#}
   {%- if format == 'csv' -%}
     {{ return("format csv, header true, delimiter ',', quote '\"', comment ''") }}
   {%- elif format == 'parquet' -%}
     {{ return("format parquet, compression zstd") }}
+  {%- elif format == 'json' -%}
+    {{ return("format json, array true") }}
+  {%- elif format == 'jsonl' -%}
+    {{ return("format json") }}
+  {%- elif format in ('xml', 'txt') -%}
+    {{ return("format csv, header false, quote '', escape '', delimiter '\x1f'") }}
   {%- else -%}
-    {{ exceptions.raise_compiler_error("gated_export: unsupported format '" ~ format ~ "' (csv or parquet)") }}
+    {{ exceptions.raise_compiler_error("gated_export: unsupported format '" ~ format
+        ~ "' (csv, parquet, json, jsonl, xml or txt)") }}
   {%- endif -%}
 {% endmacro %}
 

@@ -196,7 +196,9 @@ class Plugin(BasePlugin):
         if self.workspace is None:
             raise RuntimeError("labeling: exports are published only by builds (dbt build)")
         if action == "prepare":
-            folder.prepare(build_id)
+            staging = folder.prepare(build_id)
+            for sub in private.get("_subfolders", []):
+                (staging / sub).mkdir(parents=True, exist_ok=True)
         elif action == "commit":
             inputs = {name: anchored(path) for name, path in meta.get("inputs", {}).items()}
             if private.get("_reads_annotations"):

@@ -1,16 +1,39 @@
 {% materialization gated_export, adapter='duckdb' %}
   {#-
     Stages the model's rows in a table of the in-memory `scratch` database (contract enforced
-    when configured), publishes them as files (CSV and/or Parquet) with a manifest through the
-    `labeling_export` plugin, atomically, and makes the model's relation a view over the
-    published Parquet (or CSV) file, so querying the node reads exactly what was exported.
-    It refuses to run unless every data test upstream of it is part of this invocation (so in
-    `dbt build` a failing test skips it), and refuses to publish an empty result.
+    when configured), writes them as files into the build's staging folder, and registers them
+    with the `labeling_export` plugin, which publishes them with a manifest, together with the
+    database, when the whole build succeeds. The model's relation is a view over its Parquet
+    file, so querying the node reads exactly what was exported. It refuses to run unless every
+    data test upstream of it is part of this invocation (so in `dbt build` a failing test skips
+    it), and refuses an empty result unless `allow_empty` is set.
+
+    The files: `files`, a list of {name, select}: `name` is the path in the export folder (it
+    may be in a subfolder, `annotation/tasks.label_studio.json`) and its extension the format
+    (csv, parquet, json: one array, jsonl: one object per line, xml or txt: the one selected
+    column's text as it is, one value per row); `select` is the select list over the model's
+    rows (default `*`). Without `files`, `formats` (default csv and parquet) and `file_stem`
+    (default the model's name) give `<file_stem>.<format>` with every column. One of the files
+    must be Parquet (the view reads it).
   -#}
-  {%- set formats = config.get('formats', ['csv', 'parquet']) -%}
   {%- set file_stem = config.get('file_stem', model.name) -%}
+  {%- set files = config.get('files', none) -%}
+  {%- if files is none -%}
+    {%- set files = [] -%}
+    {%- for format in config.get('formats', ['csv', 'parquet']) -%}
+      {%- do files.append({'name': file_stem ~ '.' ~ format}) -%}
+    {%- endfor -%}
+  {%- endif -%}
   {%- set count_by = config.get('count_by', none) -%}
   {%- set export_dir = labeling_export_dir() -%}
+  {%- set parquet_files = [] -%}
+  {%- for file in files if file.name.endswith('.parquet') -%}
+    {%- do parquet_files.append(file.name) -%}
+  {%- endfor -%}
+  {%- if parquet_files | length == 0 -%}
+    {{ exceptions.raise_compiler_error(
+        "gated_export " ~ model.name ~ ": one of its files must be Parquet (the model's view reads it)") }}
+  {%- endif -%}
 
   {{ labeling_assert_upstream_tests_selected(model) }}
 
@@ -27,7 +50,7 @@
   {%- endcall %}
 
   {%- set row_count = run_query('select count(*) from ' ~ intermediate_relation)[0][0] -%}
-  {%- if row_count == 0 -%}
+  {%- if row_count == 0 and not config.get('allow_empty', false) -%}
     {{ exceptions.raise_compiler_error(
         "gated_export " ~ model.name ~ ": the result has 0 rows; refusing to publish an empty "
         ~ "export. The previous export files in '" ~ export_dir ~ "' are unchanged.") }}
@@ -54,6 +77,16 @@
     {%- endfor -%}
   {%- endif -%}
 
+  {#- How many rows come from each label source (label_provenance), for the dataset's manifest. -#}
+  {%- set label_sources = {} -%}
+  {%- set label_source_model = config.get('label_source_model', none) -%}
+  {%- if label_source_model -%}
+    {%- for row in run_query("select label_source, count(*) from " ~ ref(label_source_model)
+                             ~ " group by all order by all") -%}
+      {%- do label_sources.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+  {%- endif -%}
+
   {%- set columns = adapter.get_columns_in_relation(intermediate_relation) -%}
   {%- set meta = {
       'model': model.unique_id,
@@ -69,29 +102,38 @@
       'column_types': columns | map(attribute='dtype') | list,
       'inputs': labeling_upstream_seed_files(model),
   } -%}
+  {%- if label_source_model -%}
+    {%- do meta.update({'label_sources': label_sources}) -%}
+  {%- endif -%}
+  {%- for key, value in config.get('manifest_extra', {}).items() -%}
+    {%- do meta.update({key: value}) -%}
+  {%- endfor -%}
 
+  {%- set subfolders = [] -%}
+  {%- for file in files if '/' in file.name -%}
+    {%- do subfolders.append(file.name.rsplit('/', 1)[0]) -%}
+  {%- endfor -%}
+  {%- do meta.update({'_subfolders': subfolders | unique | list}) -%}
   {%- do adapter.store_relation('labeling_export', target_relation, [], export_dir, 'prepare', meta) -%}
   {%- set staging_dir = export_dir ~ '/.staging/' ~ invocation_id -%}
-  {%- set files = [] -%}
-  {%- for format in formats -%}
-    {%- do files.append(file_stem ~ '.' ~ format) -%}
-    {% call statement('copy_' ~ format) -%}
-      copy (select * from {{ intermediate_relation }})
-      to {{ labeling_sql_string(staging_dir ~ '/' ~ file_stem ~ '.' ~ format) }}
-      ({{ labeling_copy_options(format) }})
+  {%- for file in files -%}
+    {% call statement('copy_' ~ loop.index) -%}
+      copy (select {{ file.get('select', '*') }} from {{ intermediate_relation }})
+      to {{ labeling_sql_string(staging_dir ~ '/' ~ file.name) }}
+      ({{ labeling_copy_options(file.name.rsplit('.', 1)[-1]) }})
     {%- endcall %}
     {%- if loop.first -%}{%- do run_query("select labeling_fault('export:copying')") -%}{%- endif -%}
   {%- endfor -%}
-  {%- set reader = 'read_parquet' if 'parquet' in formats else 'read_csv' -%}
-  {%- set read_file = file_stem ~ '.' ~ ('parquet' if 'parquet' in formats else 'csv') -%}
+  {%- set read_file = parquet_files[0] -%}
   {#- The files are switched in by on-run-end, together with the database, only when every
       node of the build succeeded; until then the view reads the staged file, and on-run-end
-      points it at the published name. -#}
+      points it at the published version. -#}
   {%- set reads_annotations = graph.sources.values() | selectattr('source_name', 'equalto', 'annotations')
         | map(attribute='unique_id') | select('in', labeling_upstream_nodes(model)) | list | length > 0 -%}
   {%- do meta.update({'_reads_annotations': reads_annotations}) -%}
-  {%- do meta.update({'_published': export_dir ~ '/' ~ read_file, '_reader': reader,
-                      '_files': files, '_manifest': config.get('manifest_name', 'manifest.json')}) -%}
+  {%- do meta.update({'_published': export_dir ~ '/' ~ read_file, '_reader': 'read_parquet',
+                      '_files': files | map(attribute='name') | list,
+                      '_manifest': config.get('manifest_name', 'manifest.json')}) -%}
   {%- do adapter.store_relation('labeling_export', target_relation, [], export_dir, 'commit', meta) -%}
 
   {#- DuckDB lets one transaction write to one database: finish with scratch first. -#}
@@ -103,15 +145,15 @@
   {%- endif -%}
   {% call statement('publish_view') -%}
     create or replace view {{ target_relation }} as
-    select * from {{ reader }}({{ labeling_sql_string(staging_dir ~ '/' ~ read_file) }})
+    select * from read_parquet({{ labeling_sql_string(staging_dir ~ '/' ~ read_file) }})
   {%- endcall %}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {{ adapter.commit() }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 
-  {% do log(model.name ~ ": staged " ~ row_count ~ " rows for " ~ export_dir ~ "/" ~ file_stem
-            ~ ".{" ~ formats | join(',') ~ "} " ~ (counts | tojson)
+  {% do log(model.name ~ ": staged " ~ row_count ~ " rows as " ~ files | map(attribute='name') | join(', ')
+            ~ " in " ~ export_dir ~ (" " ~ (counts | tojson) if counts else "")
             ~ " (published with the database when the whole build succeeds)", info=True) %}
 
   {{ return({'relations': [target_relation]}) }}

@@ -3,11 +3,13 @@
 -- account for every raw row) feeds the manifest's accounting.
 -- depends_on: {{ ref('stg_labeling__tag_taxonomy') }}
 -- depends_on: {{ ref('raw_row_audit') }}
+-- depends_on: {{ ref('label_provenance') }}
 {{ config(
     file_stem='labeled_projects',
     formats=['csv', 'parquet'],
     count_by='tag',
     accounting_model='raw_row_audit',
+    label_source_model='label_provenance',
 ) }}
 
 with

@@ -413,7 +413,8 @@ class Publication:
         self.version = self.exports.finalize(self.build_id, self.name)
         fault("publish:version")
         return [{"relation": e.relation, "reader": e.reader,
-                 "published": str(self.version / Path(e.view_target).name)} for e in self.exports.staged]
+                 "published": str(self.version / Path(e.view_target).relative_to(self.exports.path))}
+                for e in self.exports.staged]
 
     def publish(self, nobody_wrote: Any = None) -> str:
         """Steps 1, 3, 4 and 5; return what was published. An exception before step 4 leaves

@@ -1,0 +1,107 @@
+-- The tests of raw_row_audit read raw rows this export does not descend from: depend on it so
+-- that dbt runs them first (the gate checks it).
+-- depends_on: {{ ref('raw_row_audit') }}
+{{ config(
+    files=[
+        {'name': 'annotation/tasks.parquet'},
+        {'name': 'annotation/tasks.label_studio.json',
+         'select': 'label_studio_data as data, label_studio_predictions as predictions, meta'},
+        {'name': 'annotation/tasks.doccano.jsonl',
+         'select': 'text, doccano_label as label, meta'},
+        {'name': 'annotation/tasks.prodigy.jsonl',
+         'select': 'text, prodigy_options as options, prodigy_accept as accept, meta'},
+    ],
+    manifest_name='annotation/tasks.manifest.json',
+    allow_empty=true,
+    count_by='meta.selected_from',
+    tags=['labeling_workflow', 'annotation_loop'],
+) }}
+-- The annotation tasks as the labeling tools import them: Label Studio JSON (data and
+-- predictions: the classifier's top tag with its probability as score, and the weak label),
+-- Doccano JSONL (text, the predicted tag as label) and Prodigy JSONL (text, every tag as an
+-- option, the predicted tag accepted); each with meta.id, the project id their exports carry
+-- back. An empty selection writes empty files (nothing to annotate is not an error).
+with
+
+tasks as (
+
+    select * from {{ ref('annotation_tasks') }}
+
+),
+
+taxonomy as (
+
+    select * from {{ ref('stg_labeling__tag_taxonomy') }}
+
+),
+
+options as (
+
+    select list({'id': tag, 'text': tag} order by tag) as prodigy_options
+    from taxonomy
+
+),
+
+shaped as (
+
+    select
+        tasks.id,
+        tasks.text,
+        {
+            'id': tasks.id,
+            'title': tasks.title,
+            'description': tasks.description,
+            'text': tasks.text
+        } as label_studio_data,
+        list_concat(
+            case
+                when tasks.predicted_tag is not null then [{
+                    'model_version': tasks.model_version,
+                    'score': tasks.predicted_probability,
+                    'result': [{
+                        'from_name': 'tag',
+                        'to_name': 'text',
+                        'type': 'choices',
+                        'value': {'choices': [tasks.predicted_tag]}
+                    }]
+                }]
+                else []
+            end,
+            case
+                when tasks.weak_label is not null then [{
+                    'model_version': tasks.weak_label_model_version,
+                    'score': tasks.weak_label_score,
+                    'result': [{
+                        'from_name': 'tag',
+                        'to_name': 'text',
+                        'type': 'choices',
+                        'value': {'choices': [tasks.weak_label]}
+                    }]
+                }]
+                else []
+            end
+        ) as label_studio_predictions,
+        case
+            when tasks.predicted_tag is not null then [tasks.predicted_tag] else []
+        end as doccano_label,
+        options.prodigy_options,
+        case
+            when tasks.predicted_tag is not null then [tasks.predicted_tag] else []
+        end as prodigy_accept,
+        {
+            'id': tasks.id,
+            'selected_from': tasks.selected_from,
+            'selection_rank': tasks.selection_rank,
+            'current_tag': tasks.current_tag,
+            'predicted_tag': tasks.predicted_tag,
+            'predicted_probability': tasks.predicted_probability,
+            'model_version': tasks.model_version
+        } as meta
+
+    from tasks
+    cross join options
+
+)
+
+select * from shaped
+order by meta.selection_rank, id
