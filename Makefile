@@ -18,7 +18,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build real test test-deps lint pytest docs docs-build harlequin harlequin-setup analyses clean
+.PHONY: help setup build real test test-deps lint pytest docs docs-build harlequin harlequin-setup labelstudio labelstudio-setup analyses clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -48,7 +48,7 @@ pytest: setup ## The pytest suite (runs dbt end to end in temporary copies)
 
 test: test-deps lint pytest ## Everything CI runs: install the test tools, lint, then the pytest suite
 
-test-deps: setup harlequin-setup ## Chromium and tmux (Debian packages, for the browser and terminal tests) and harlequin's venv
+test-deps: setup harlequin-setup labelstudio-setup ## Chromium and tmux (apt, for the browser and terminal tests), harlequin's and Label Studio's venvs
 	@missing=""; [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v tmux >/dev/null || missing="$$missing tmux"; \
 	if [ -n "$$missing" ]; then \
@@ -78,6 +78,20 @@ harlequin-setup: .venv-harlequin/bin/harlequin ## Install harlequin in its own v
 
 harlequin: harlequin-setup ## Open labeling.duckdb read-only in harlequin, the terminal SQL IDE
 	.venv-harlequin/bin/harlequin --read-only labeling.duckdb
+
+.venv-labelstudio/bin/label-studio: requirements-labelstudio.txt
+	$(PYTHON) -m venv .venv-labelstudio
+	.venv-labelstudio/bin/pip install --quiet --upgrade pip
+	.venv-labelstudio/bin/pip install --quiet -r requirements-labelstudio.txt
+	@touch $@
+
+labelstudio-setup: .venv-labelstudio/bin/label-studio ## Install Label Studio in its own venv (.venv-labelstudio)
+
+# Label Studio for the annotation loop, on http://127.0.0.1:$(LS_PORT), data in .labelstudio/.
+LS_PORT ?= 8080
+labelstudio: labelstudio-setup ## Start Label Studio locally (http://127.0.0.1:8080; Ctrl-C to stop)
+	LABEL_STUDIO_BASE_DATA_DIR=$(CURDIR)/.labelstudio .venv-labelstudio/bin/label-studio start \
+	  --no-browser --internal-host 127.0.0.1 --port $(LS_PORT) --data-dir $(CURDIR)/.labelstudio
 
 clean: ## Remove builds (.build/), exports and the database (keeps .venv and downloads)
 	rm -rf target logs exports .build labeling.duckdb labeling.duckdb.wal

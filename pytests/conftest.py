@@ -26,7 +26,8 @@ PIPELINE_ONLY = ("--exclude", "tag:labeling_workflow")
 _IGNORED_ANYWHERE = shutil.ignore_patterns(
     ".venv", ".git", "*.duckdb", "*.duckdb.wal", "__pycache__", ".pytest_cache", "*.egg-info",
 )
-_IGNORED_AT_TOP = {"target", "logs", "exports", "ci-artifacts", "docs-site", ".venv-harlequin", ".build"}
+_IGNORED_AT_TOP = {"target", "logs", "exports", "ci-artifacts", "docs-site", ".venv-harlequin", ".build",
+                   ".venv-labelstudio", ".labelstudio"}
 
 
 def IGNORED(directory: str, names: list[str]) -> set[str]:

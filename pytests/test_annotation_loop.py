@@ -1,0 +1,305 @@
+"""The annotation loop (issue 11): annotations in, agreement, decisions with history, tasks out.
+
+Agreement figures are checked against the reference libraries themselves
+(``sklearn.metrics.cohen_kappa_score``, ``statsmodels.stats.inter_rater.fleiss_kappa``, the
+``krippendorff`` package) on fixtures with missing ratings, perfect agreement and chance-level
+agreement; the round trip with a real Label Studio server is in ``test_label_studio.py``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import itertools
+import json
+import math
+import random
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import krippendorff
+import numpy as np
+import pytest
+from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.inter_rater import fleiss_kappa
+
+from annotation_fixtures import (Ratings, choices_result, prodigy_choice, write_doccano,
+                                 write_label_studio, write_prodigy)
+from conftest import PIPELINE_ONLY, Project
+
+# The bundled sample's projects (ids 6, 9, ..., 147 step 3; 138 has an empty tag, 141 no tag row).
+SAMPLE_IDS = [i for i in range(6, 148, 3)]
+TAGS = ["computer-vision", "graph-learning", "mlops", "natural-language-processing",
+        "reinforcement-learning", "time-series"]
+AGREEMENT_MODELS = ("+annotation_agreement", "+annotator_pair_agreement", "+annotator_agreement",
+                    "+annotation_votes")
+
+
+def scenario(name: str) -> Ratings:
+    """Rating fixtures: who said what about which project."""
+    rng = random.Random(7)
+    if name == "missing ratings":
+        # Four annotators, twelve projects, each annotator skipping some; disagreements.
+        ratings: Ratings = {a: {} for a in ("ann@x", "ben@x", "cat@x", "dan@x")}
+        for n, pid in enumerate(SAMPLE_IDS[:12]):
+            base = TAGS[n % 4]
+            for k, annotator in enumerate(sorted(ratings)):
+                if (n + k) % 5 == 4:
+                    continue  # a missing rating
+                ratings[annotator][pid] = base if (n * 3 + k) % 4 else TAGS[(n + k + 1) % 6]
+        return ratings
+    if name == "perfect agreement":
+        return {a: {pid: TAGS[n % 3] for n, pid in enumerate(SAMPLE_IDS[:9])} for a in ("ann@x", "ben@x", "cat@x")}
+    if name == "chance-level agreement":
+        return {a: {pid: rng.choice(TAGS[:3]) for pid in SAMPLE_IDS[:30]} for a in ("ann@x", "ben@x", "cat@x")}
+    raise ValueError(name)
+
+
+def reference_figures(ratings: Ratings) -> dict:
+    """Every agreement figure, computed by the reference libraries."""
+    annotators = sorted(ratings)
+    projects = sorted({p for given in ratings.values() for p in given})
+    pairs = {}
+    for a, b in itertools.combinations(annotators, 2):
+        shared = sorted(set(ratings[a]) & set(ratings[b]))
+        if not shared:
+            continue
+        y1, y2 = [ratings[a][p] for p in shared], [ratings[b][p] for p in shared]
+        with np.errstate(all="ignore"):
+            kappa = cohen_kappa_score(y1, y2)
+        pairs[(a, b)] = (len(shared), sum(x == y for x, y in zip(y1, y2)) / len(shared),
+                         None if math.isnan(kappa) else kappa)
+    by_all = [p for p in projects if all(p in ratings[a] for a in annotators)]
+    fleiss = None
+    if by_all and len(annotators) >= 2:
+        categories = sorted({ratings[a][p] for a in annotators for p in by_all})
+        table = np.array([[sum(ratings[a][p] == c for a in annotators) for c in categories] for p in by_all])
+        with np.errstate(all="ignore"):
+            value = fleiss_kappa(table, method="fleiss")
+        fleiss = None if math.isnan(value) else value
+    codes = {t: i for i, t in enumerate(TAGS)}
+    data = np.array([[codes[ratings[a][p]] if p in ratings[a] else np.nan for p in projects] for a in annotators])
+    try:
+        with np.errstate(all="ignore"):
+            alpha = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
+        alpha = None if math.isnan(alpha) else alpha
+    except ValueError:  # one value in the whole domain
+        alpha = None
+    return {"pairs": pairs, "n_rated_by_all": len(by_all), "fleiss": fleiss, "alpha": alpha}
+
+
+def close(a: float | None, b: float | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
+
+
+@pytest.mark.parametrize("name", ["missing ratings", "perfect agreement", "chance-level agreement"])
+def test_agreement_equals_the_reference_libraries(project: Project, tmp_path: Path, name: str) -> None:
+    ratings = scenario(name)
+    folder = tmp_path / "annotations"
+    if name == "missing ratings":  # the same ratings through all three tools
+        write_label_studio(folder, {a: r for a, r in ratings.items() if a in ("ann@x", "ben@x")})
+        write_doccano(folder, {"cat@x": ratings["cat@x"]})
+        write_prodigy(folder, [prodigy_choice("dan@x", pid, [tag]) for pid, tag in ratings["dan@x"].items()])
+        ratings = {("doccano:cat@x" if a == "cat@x" else a): r for a, r in ratings.items()}
+    else:
+        write_label_studio(folder, ratings)
+    project.build("--select", *AGREEMENT_MODELS, "--indirect-selection", "cautious",
+                  LABELING_ANNOTATIONS_DIR=str(folder))
+    expected = reference_figures(ratings)
+
+    got_pairs = {(a, b): (n, p, k) for a, b, n, p, k in project.query(
+        "select annotator_a, annotator_b, n_projects, percent_agreement, cohens_kappa from annotator_pair_agreement")}
+    assert set(got_pairs) == set(expected["pairs"])
+    for pair, (n, percent, kappa) in expected["pairs"].items():
+        assert got_pairs[pair][0] == n and close(got_pairs[pair][1], percent), pair
+        assert close(got_pairs[pair][2], kappa), (pair, got_pairs[pair][2], kappa)
+
+    n_rated, fleiss, alpha = project.query(
+        "select n_projects_rated_by_all, fleiss_kappa, krippendorff_alpha from annotation_agreement")[0]
+    assert n_rated == expected["n_rated_by_all"]
+    assert close(fleiss, expected["fleiss"]), (fleiss, expected["fleiss"])
+    assert close(alpha, expected["alpha"]), (alpha, expected["alpha"])
+    if name == "perfect agreement":
+        assert fleiss == pytest.approx(1.0) and alpha == pytest.approx(1.0)
+        assert all(k == pytest.approx(1.0) for *_, k in got_pairs.values())
+    if name == "chance-level agreement":
+        assert abs(fleiss) < 0.2 and abs(alpha) < 0.2
+    if name == "missing ratings":
+        assert 0 < n_rated < 12  # some projects miss a rating; Fleiss takes only the complete ones
+
+    # Per annotator: agreement with the consensus, recomputed from the votes.
+    consensus = dict(project.query("select id, consensus_tag from annotation_votes where consensus_tag is not null"))
+    for annotator, agree in project.query("select annotator, agreement_with_consensus from annotator_agreement"):
+        theirs = [(p, t) for p, t in ratings[annotator].items() if p in consensus]
+        want = sum(consensus[p] == t for p, t in theirs) / len(theirs) if theirs else None
+        assert close(agree, want), (annotator, agree, want)
+
+
+def test_every_annotation_is_accounted_for(project: Project, tmp_path: Path) -> None:
+    """Each kind of annotation a tool can export ends loaded or left out with its reason."""
+    folder = tmp_path / "annotations"
+    cancelled = {"id": 900, "completed_by": {"id": 9, "email": "zoe@x"}, "result": [], "was_cancelled": True,
+                 "ground_truth": False, "updated_at": "2026-11-02T10:00:00Z"}
+    several = {"id": 901, "completed_by": 9, "result": choices_result("mlops") + choices_result("time-series"),
+               "was_cancelled": False, "updated_at": "2026-11-02T10:00:00Z"}
+    empty = {"id": 902, "completed_by": {"id": 9, "email": "zoe@x"}, "result": [], "was_cancelled": False,
+             "updated_at": "2026-11-02T10:00:00Z"}
+    write_label_studio(folder, {"ann@x": {6: "mlops", 9: "nlp", 99999: "mlops"}, "ben@x": {6: "mlops"}},
+                       extra={12: [cancelled, several], 15: [empty]})
+    # The same export pulled twice (an earlier file): its annotations count once.
+    write_label_studio(folder, {"ann@x": {6: "mlops"}}, name="an-earlier-pull.json")
+    write_doccano(folder, {"cat": {6: "computer-vision"}})
+    (folder / "doccano" / "dan.jsonl").write_text(
+        json.dumps({"text": "x", "label": ["mlops"], "meta": {"id": "6.5"}}) + "\n" +
+        json.dumps({"text": "x", "label": ["mlops"], "meta": {"id": 18}}) + "\n" +
+        json.dumps({"text": "x", "label": ["time-series"], "meta": {"id": 18}}) + "\n", encoding="utf-8")
+    write_prodigy(folder, [
+        prodigy_choice("eve", 21, ["time-series"]),
+        prodigy_choice("eve", 24, [], answer="reject"),
+        prodigy_choice("eve", 27, [], answer="ignore"),
+        {"text": "x", "label": "graph-learning", "answer": "accept", "meta": {"id": 39}, "_annotator_id": "eve"},
+    ])
+    project.build(*PIPELINE_ONLY, LABELING_ANNOTATIONS_DIR=str(folder))
+    outcomes = {(f, r, n): (o, reason) for f, r, n, o, reason in project.query(
+        "select source_file, record_number, annotation_number, outcome, reason from annotation_audit")}
+    ls = "label_studio/export.json"
+    assert outcomes[(ls, 1, 1)] == ("loaded", None)           # ann@x on 6
+    assert outcomes[(ls, 2, 1)] == ("left_out", "tag_not_in_taxonomy")  # "nlp": aliases are not mapped
+    assert outcomes[(ls, 3, 1)] == ("left_out", "cancelled")
+    assert outcomes[(ls, 3, 2)] == ("left_out", "several_tags")
+    assert outcomes[(ls, 4, 1)] == ("left_out", "empty")
+    assert outcomes[(ls, 5, 1)] == ("left_out", "unknown_project")  # 99999
+    assert ("label_studio/an-earlier-pull.json", 1, 1) in outcomes
+    assert outcomes[("label_studio/an-earlier-pull.json", 1, 1)] == ("left_out", "duplicate_in_another_file")
+    assert outcomes[("doccano/dan.jsonl", 1, 1)] == ("left_out", "invalid_project_id")
+    assert outcomes[("doccano/dan.jsonl", 2, 1)] == ("left_out", "superseded")  # dan answered 18 again
+    assert outcomes[("doccano/dan.jsonl", 3, 1)] == ("loaded", None)
+    assert outcomes[("prodigy/db-out.jsonl", 2, 1)] == ("left_out", "rejected")
+    assert outcomes[("prodigy/db-out.jsonl", 3, 1)] == ("left_out", "ignored")
+    assert outcomes[("prodigy/db-out.jsonl", 4, 1)] == ("loaded", None)  # binary accept: its label
+    # Conservation, per file: every annotation in the files is in the audit, once.
+    assert len(outcomes) == 7 + 1 + 1 + 3 + 4
+    annotators = dict(project.query("select project_id, list(annotator order by annotator) from "
+                                    "intermediate.int_project_annotations where project_id = 6 group by all"))
+    assert annotators[6] == ["ann@x", "ben@x", "doccano:cat"]
+
+
+@pytest.mark.parametrize(("name", "write", "says"), [
+    ("not JSON", lambda f: (f / "label_studio" / "broken.json").write_text('[{"id": 1,'),
+     "label_studio/broken.json line 1 column 11: not valid JSON"),
+    ("an object, not an array", lambda f: (f / "label_studio" / "obj.json").write_text('{"id": 1}'),
+     "label_studio/obj.json: expected a JSON array of tasks"),
+    ("a task without data.id", lambda f: (f / "label_studio" / "noid.json").write_text(
+        '[{"id": 1, "data": {"title": "x"}, "annotations": []}]'), "noid.json task 1 (Label Studio id 1): has no data.id"),
+    ("a bad JSONL line", lambda f: (f / "doccano" / "bad.jsonl").write_text(
+        '{"text": "x", "label": ["mlops"], "meta": {"id": 6}}\n{oops\n'), "doccano/bad.jsonl line 2 column 2: not valid JSON"),
+    ("a Prodigy answer that is not one", lambda f: (f / "prodigy" / "p.jsonl").write_text(
+        '{"answer": "maybe", "meta": {"id": 6}, "accept": []}\n'), "prodigy/p.jsonl line 1: has answer 'maybe'"),
+    ("an export outside the tools' folders", lambda f: (f / "export.json").write_text("[]"),
+     "export.json: an export file outside the tools' folders is not read"),
+])
+def test_a_malformed_annotation_file_stops_the_build_and_changes_nothing(
+        clone_built: Project, tmp_path: Path, name: str, write, says: str) -> None:
+    folder = tmp_path / "annotations"
+    for tool in ("label_studio", "doccano", "prodigy"):
+        (folder / tool).mkdir(parents=True)
+    write(folder)
+    before = (hashlib.sha256(clone_built.database.read_bytes()).hexdigest(), clone_built.export_snapshot())
+    result = clone_built.dbt("build", *PIPELINE_ONLY, LABELING_ANNOTATIONS_DIR=str(folder))
+    assert result.returncode != 0
+    assert says in result.stdout, result.stdout[-3000:]
+    assert "Input check failed; nothing was loaded" in result.stdout and "Traceback" not in result.stdout
+    assert (hashlib.sha256(clone_built.database.read_bytes()).hexdigest(), clone_built.export_snapshot()) == before
+
+
+def test_decisions_corrections_and_history(project: Project, tmp_path: Path) -> None:
+    """Annotations and a reviewer's correction change labeled_projects, its export and its
+    manifest; the snapshot keeps what the label was before, who changed it and why."""
+    folder = tmp_path / "annotations"
+    write_label_studio(folder, {
+        "ann@x": {6: "mlops", 9: "computer-vision", 141: "time-series", 12: "mlops"},
+        "ben@x": {6: "mlops", 9: "mlops", 141: "time-series", 12: "graph-learning"},
+        "cat@x": {6: "computer-vision", 9: "computer-vision"},
+    })
+    project.build(*PIPELINE_ONLY, LABELING_ANNOTATIONS_DIR=str(folder))
+    labels = dict(project.query("select id, tag from labeled_projects"))
+    assert labels[6] == "mlops"            # 2 of 3 against the given natural-language-processing
+    assert labels[141] == "time-series"    # no tag row before; now labeled by consensus
+    assert labels[12] == "mlops"           # 1-1 tie: nothing guessed, the given tag stays
+    assert dict(project.query("select id, reason from adjudication_queue")) == {12: "tie"}
+    sources = dict(project.query("select label_source, count(*) from label_provenance group by all"))
+    assert sources == {"tags_csv": 44, "annotation_consensus": 3}
+    manifest = json.loads((project.exports / "manifest.json").read_text())
+    assert manifest["label_sources"] == sources and manifest["row_count"] == 47
+    assert any(name.startswith("annotations/label_studio/") for name in manifest["inputs"])
+    rows = {r["id"]: r["tag"] for r in csv.DictReader(io.StringIO(
+        (project.exports / "labeled_projects.csv").read_text(), newline=""))}
+    assert rows["6"] == "mlops" and rows["141"] == "time-series"
+    audit = dict(project.query("select project_id, label_source from raw_row_audit "
+                               "where raw_file = 'projects.csv' and project_id in (6, 141)"))
+    assert audit == {6: "annotation_consensus", 141: "annotation_consensus"}
+
+    # A reviewer settles the tie and overrules the annotators on project 6.
+    corrections = project.root / "seeds" / "label_corrections.csv"
+    with corrections.open("a", encoding="utf-8") as f:
+        f.write("12,graph-learning,rita@x,adjudicated the 1-1 tie: a knowledge graph project,2026-11-20 09:00:00\n")
+        f.write("6,natural-language-processing,rita@x,reviewed label_issues: it is about text,2026-11-20 09:05:00\n")
+    project.build(*PIPELINE_ONLY, LABELING_ANNOTATIONS_DIR=str(folder))
+    labels = dict(project.query("select id, tag from labeled_projects"))
+    assert labels[12] == "graph-learning" and labels[6] == "natural-language-processing"
+    assert project.query("select count(*) from adjudication_queue") == [(0,)]
+    history = project.query(
+        "select tag, label_source, corrected_by, correction_reason, dbt_valid_to is null "
+        "from snapshots.label_history where id = 6 order by dbt_valid_from")
+    assert history == [("mlops", "annotation_consensus", None, None, False),
+                       ("natural-language-processing", "reviewer_correction", "rita@x",
+                        "reviewed label_issues: it is about text", True)]
+    manifest = json.loads((project.exports / "manifest.json").read_text())
+    assert manifest["label_sources"] == {"tags_csv": 43, "annotation_consensus": 2, "reviewer_correction": 2}
+
+    # A correction for a project that does not exist, or with a tag outside the taxonomy,
+    # fails the build naming it, and changes nothing.
+    before = project.export_snapshot()
+    with corrections.open("a", encoding="utf-8") as f:
+        f.write("424242,mlops,rita@x,typo in the id,2026-11-21 09:00:00\n")
+    failed = project.dbt("build", *PIPELINE_ONLY, LABELING_ANNOTATIONS_DIR=str(folder))
+    assert failed.returncode != 0 and "label_corrections_are_for_known_projects" in failed.stdout
+    assert "424242" in failed.stdout and project.export_snapshot() == before
+
+
+def test_tasks_out_in_every_format(project: Project) -> None:
+    """The tasks chosen by a var, as Label Studio, Doccano and Prodigy import them, and the
+    labeling config generated from the taxonomy (a new tag appears in it)."""
+    taxonomy = project.root / "seeds" / "tag_taxonomy.csv"
+    with taxonomy.open("a", encoding="utf-8") as f:
+        f.write('audio,,"Sound and music: speech recognition, audio classification & tagging.",sound|music\n')
+    project.build("--vars", "{annotation_task_source: ids, annotation_task_ids: [141, 9, 138]}")
+    folder = project.exports / "annotation"
+    tasks = json.loads((folder / "tasks.label_studio.json").read_text())
+    assert [t["data"]["id"] for t in tasks] == [141, 9, 138]
+    for task in tasks:
+        assert set(task) == {"data", "predictions", "meta"} and task["meta"]["id"] == task["data"]["id"]
+        assert task["data"]["text"].startswith(task["data"]["title"])
+        top = task["predictions"][0]
+        assert top["model_version"].startswith("tfidf_logreg@") and 0 < top["score"] <= 1
+        assert top["result"][0]["value"]["choices"][0] in TAGS
+    weak = [p for t in tasks for p in t["predictions"] if p["model_version"].startswith("majority_vote@")]
+    assert weak, "the weak label is the second prediction where one exists"
+    doccano = [json.loads(line) for line in (folder / "tasks.doccano.jsonl").read_text().splitlines()]
+    prodigy = [json.loads(line) for line in (folder / "tasks.prodigy.jsonl").read_text().splitlines()]
+    assert [d["meta"]["id"] for d in doccano] == [p["meta"]["id"] for p in prodigy] == [141, 9, 138]
+    assert all(set(d) == {"text", "label", "meta"} for d in doccano)
+    assert all({o["id"] for o in p["options"]} == set(TAGS) | {"audio"} for p in prodigy)
+    config = ET.fromstring((folder / "label_config.xml").read_text())
+    choices = {c.get("value"): c.get("hint") for c in config.iter("Choice")}
+    assert set(choices) == set(TAGS) | {"audio"}
+    assert choices["audio"] == "Sound and music: speech recognition, audio classification & tagging. Also called: sound, music."
+    manifest = json.loads((folder / "tasks.manifest.json").read_text())
+    assert manifest["row_count"] == 3 and set(manifest["files"]) == {
+        "annotation/tasks.parquet", "annotation/tasks.label_studio.json",
+        "annotation/tasks.doccano.jsonl", "annotation/tasks.prodigy.jsonl"}
+
+    # An id that is not a project fails the build, naming it.
+    failed = project.dbt("build", "--vars", "{annotation_task_source: ids, annotation_task_ids: [9, 77777]}")
+    assert failed.returncode != 0 and "assert_requested_task_ids_exist" in failed.stdout and "77777" in failed.stdout
