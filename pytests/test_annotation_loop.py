@@ -26,7 +26,7 @@ from statsmodels.stats.inter_rater import fleiss_kappa
 
 from annotation_fixtures import (Ratings, choices_result, prodigy_choice, write_doccano,
                                  write_label_studio, write_prodigy)
-from conftest import PIPELINE_ONLY, Project
+from conftest import PIPELINE_ONLY, Project, run_script
 
 # The bundled sample's projects (ids 6, 9, ..., 147 step 3; 138 has an empty tag, 141 no tag row).
 SAMPLE_IDS = [i for i in range(6, 148, 3)]
@@ -257,6 +257,21 @@ def test_decisions_corrections_and_history(project: Project, tmp_path: Path) -> 
                         "reviewed label_issues: it is about text", True)]
     manifest = json.loads((project.exports / "manifest.json").read_text())
     assert manifest["label_sources"] == {"tags_csv": 43, "annotation_consensus": 2, "reviewer_correction": 2}
+
+    # The README's history questions, as the saved analyses answer them.
+    compiled = project.dbt("compile", "--select", "label_history_of_a_project labels_changed_between_builds",
+                           "--vars", "{history_project_id: 6}")
+    assert compiled.returncode == 0, compiled.stdout[-3000:]
+    analyses = project.root / "target" / "compiled" / "mwml_labeling" / "analyses"
+    before = run_script("query.py", "--format", "json", "--file", str(analyses / "label_history_of_a_project.sql"),
+                        cwd=project.root)
+    versions = json.loads(before.stdout)
+    assert [(v["tag"], v["label_source"], v["corrected_by"]) for v in versions] == [
+        ("mlops", "annotation_consensus", None), ("natural-language-processing", "reviewer_correction", "rita@x")]
+    changed = run_script("query.py", "--format", "json", "--file", str(analyses / "labels_changed_between_builds.sql"),
+                         cwd=project.root)
+    assert {(c["id"], c["tag_before"], c["tag_after"], c["corrected_by"]) for c in json.loads(changed.stdout)} == {
+        (6, "mlops", "natural-language-processing", "rita@x"), (12, "mlops", "graph-learning", "rita@x")}
 
     # A correction for a project that does not exist, or with a tag outside the taxonomy,
     # fails the build naming it, and changes nothing.

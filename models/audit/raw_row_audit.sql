@@ -57,9 +57,9 @@ project_flags as (
     select
         projects.*,
         project_id_counts.n_project_rows,
+        decisions.label_source,
         coalesce(tag_row_counts.n_tag_rows, 0) as n_tag_rows,
         coalesce(tag_row_counts.n_tags, 0) as n_tags,
-        decisions.label_source,
         decisions.project_id is not null
         and project_id_counts.n_project_rows = 1
         and coalesce(tag_row_counts.n_tag_rows, 0) <= 1 as is_clean

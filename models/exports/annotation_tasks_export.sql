@@ -7,9 +7,9 @@
         {'name': 'annotation/tasks.label_studio.json',
          'select': 'label_studio_data as data, label_studio_predictions as predictions, meta'},
         {'name': 'annotation/tasks.doccano.jsonl',
-         'select': 'text, doccano_label as label, meta'},
+         'select': 'task_text as text, doccano_label as label, meta'},
         {'name': 'annotation/tasks.prodigy.jsonl',
-         'select': 'text, prodigy_options as options, prodigy_accept as accept, meta'},
+         'select': 'task_text as text, prodigy_options as options, prodigy_accept as accept, meta'},
     ],
     manifest_name='annotation/tasks.manifest.json',
     allow_empty=true,
@@ -37,7 +37,7 @@ taxonomy as (
 
 options as (
 
-    select list({'id': tag, 'text': tag} order by tag) as prodigy_options
+    select list({ 'id': tag, 'text': tag } order by tag) as prodigy_options
     from taxonomy
 
 ),
@@ -46,45 +46,47 @@ shaped as (
 
     select
         tasks.id,
-        tasks.text,
+        tasks.task_text,
+        options.prodigy_options,
         {
             'id': tasks.id,
             'title': tasks.title,
             'description': tasks.description,
-            'text': tasks.text
+            'text': tasks.task_text
         } as label_studio_data,
         list_concat(
             case
-                when tasks.predicted_tag is not null then [{
-                    'model_version': tasks.model_version,
-                    'score': tasks.predicted_probability,
-                    'result': [{
-                        'from_name': 'tag',
-                        'to_name': 'text',
-                        'type': 'choices',
-                        'value': {'choices': [tasks.predicted_tag]}
+                when tasks.predicted_tag is not null
+                    then [{
+                        'model_version': tasks.model_version,
+                        'score': tasks.predicted_probability,
+                        'result': [{
+                            'from_name': 'tag',
+                            'to_name': 'text',
+                            'type': 'choices',
+                            'value': { 'choices': [tasks.predicted_tag] }
+                        }]
                     }]
-                }]
                 else []
             end,
             case
-                when tasks.weak_label is not null then [{
-                    'model_version': tasks.weak_label_model_version,
-                    'score': tasks.weak_label_score,
-                    'result': [{
-                        'from_name': 'tag',
-                        'to_name': 'text',
-                        'type': 'choices',
-                        'value': {'choices': [tasks.weak_label]}
+                when tasks.weak_label is not null
+                    then [{
+                        'model_version': tasks.weak_label_model_version,
+                        'score': tasks.weak_label_score,
+                        'result': [{
+                            'from_name': 'tag',
+                            'to_name': 'text',
+                            'type': 'choices',
+                            'value': { 'choices': [tasks.weak_label] }
+                        }]
                     }]
-                }]
                 else []
             end
         ) as label_studio_predictions,
         case
             when tasks.predicted_tag is not null then [tasks.predicted_tag] else []
         end as doccano_label,
-        options.prodigy_options,
         case
             when tasks.predicted_tag is not null then [tasks.predicted_tag] else []
         end as prodigy_accept,
@@ -104,4 +106,4 @@ shaped as (
 )
 
 select * from shaped
-order by meta.selection_rank, id
+order by struct_extract(meta, 'selection_rank'), id

@@ -26,12 +26,16 @@ missing_from_mart as (
 
     select
         id,
-        'decided in int_label_decisions (' || tag || ') but missing from labeled_projects' as problem
+        'decided in int_label_decisions ('
+        || tag
+        || ') but missing from labeled_projects' as problem
     from labeled_in_join
     except
     select
         id,
-        'decided in int_label_decisions (' || tag || ') but missing from labeled_projects' as problem
+        'decided in int_label_decisions ('
+        || tag
+        || ') but missing from labeled_projects' as problem
     from labeled_projects
 
 ),

@@ -21,12 +21,13 @@ prodigy as (
 
 unioned as (
 
-    select * from label_studio
+    -- The three staging models have the same columns (same names, same order).
+    select * from label_studio  -- noqa: AM04
     union all by name
-    select * from doccano
+    select * from doccano  -- noqa: AM04
     union all by name
-    select * from prodigy
+    select * from prodigy  -- noqa: AM04
 
 )
 
-select * from unioned
+select * from unioned  -- noqa: AM04

@@ -151,9 +151,10 @@ select
     coalesce(krippendorff.n_pairable_projects, 0) as n_pairable_projects,
     case
         when krippendorff.n_pairable * krippendorff.n_pairable > krippendorff.sum_tag_squares
-            then 1 - (krippendorff.n_pairable - 1)
-            * (krippendorff.n_pairable - krippendorff.n_coinciding)
-            / (krippendorff.n_pairable * krippendorff.n_pairable - krippendorff.sum_tag_squares)
+            then
+                1 - (krippendorff.n_pairable - 1)
+                * (krippendorff.n_pairable - krippendorff.n_coinciding)
+                / (krippendorff.n_pairable * krippendorff.n_pairable - krippendorff.sum_tag_squares)
     end as krippendorff_alpha,
     krippendorff.n_agreeing_pairs / nullif(krippendorff.n_pairs, 0) as percent_agreement
 

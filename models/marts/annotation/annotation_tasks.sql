@@ -49,10 +49,10 @@ selected as (
 
     {%- if task_source == 'active_learning_queue' %}
 
-    select
-        id,
-        queue_position as selection_rank
-    from {{ ref('active_learning_queue') }}
+        select
+            id,
+            queue_position as selection_rank
+        from {{ ref('active_learning_queue') }}
 
     {%- elif task_source == 'label_issues' %}
 
@@ -100,7 +100,7 @@ tasks as (
         selected.id,
         projects.title,
         projects.description,
-        concat_ws(' ', projects.title, projects.description) as text,
+        concat_ws(' ', projects.title, projects.description) as task_text,
         '{{ task_source }}' as selected_from,
         selected.selection_rank,
         decisions.tag as current_tag,

@@ -48,7 +48,7 @@ per_project as (
         count(*) as n_tags,
         max(n_votes) as top_votes,
         count(*) filter (where n_votes = project_top_votes) as n_top,
-        list({'tag': tag, 'votes': n_votes} order by n_votes desc, tag) as votes
+        list({ 'tag': tag, 'votes': n_votes } order by n_votes desc, tag asc) as votes
 
     from with_project_top
     group by project_id

@@ -25,7 +25,7 @@ gold as (
     from annotations
     where is_ground_truth
     qualify row_number() over (
-        partition by project_id order by annotated_at desc nulls last, annotator
+        partition by project_id order by annotated_at desc nulls last, annotator asc
     ) = 1
 
 ),
@@ -70,9 +70,9 @@ select
     tools,
     n_annotations,
     n_with_consensus,
-    n_agree_with_consensus / nullif(n_with_consensus, 0) as agreement_with_consensus,
     n_with_gold,
-    n_agree_with_gold / nullif(n_with_gold, 0) as agreement_with_gold,
-    median_lead_time_seconds
+    median_lead_time_seconds,
+    n_agree_with_consensus / nullif(n_with_consensus, 0) as agreement_with_consensus,
+    n_agree_with_gold / nullif(n_with_gold, 0) as agreement_with_gold
 
 from per_annotator

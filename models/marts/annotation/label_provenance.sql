@@ -15,7 +15,7 @@ select
     tag,
     label_source,
     given_tag,
-    tag is distinct from given_tag as changed_from_given_tag,
+    coalesce(tag <> given_tag, true) as changed_from_given_tag,
     consensus_tag,
     consensus_status,
     n_annotators,

@@ -17,12 +17,12 @@ annotations as (
     select
         source.filename,
         source.record_number,
-        source.json ->> '$.data.id' as raw_project_id,
         annotation.value as annotation,
-        annotation.ordinality as annotation_number
+        annotation.ordinality as annotation_number,
+        source.json ->> '$.data.id' as raw_project_id
     from source,
         unnest(json_extract(source.json, '$.annotations[*]'))
-            with ordinality as annotation (value, ordinality)
+        with ordinality as annotation (value, ordinality)
 
 ),
 

@@ -19,7 +19,7 @@ projects as (
 select
     requested.id,
     'requested as an annotation task (var annotation_task_ids) but not a project of projects.csv'
-    as problem
+        as problem
 from requested
 left join projects
     on requested.id = projects.project_id
