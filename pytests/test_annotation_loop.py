@@ -258,6 +258,14 @@ def test_decisions_corrections_and_history(project: Project, tmp_path: Path) -> 
     manifest = json.loads((project.exports / "manifest.json").read_text())
     assert manifest["label_sources"] == {"tags_csv": 43, "annotation_consensus": 2, "reviewer_correction": 2}
 
+    # The README's queries of step 4 run as written on this database.
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    step = readme[readme.index("4. **Read agreement and decisions.**"):readme.index("5. **Decide and keep the history.**")]
+    queries = [line.split(";")[0].strip() for line in step.splitlines() if line.strip().startswith("select ")]
+    assert len(queries) == 6
+    for sql in queries:
+        project.query(sql)
+
     # The README's history questions, as the saved analyses answer them.
     compiled = project.dbt("compile", "--select", "label_history_of_a_project labels_changed_between_builds",
                            "--vars", "{history_project_id: 6}")
