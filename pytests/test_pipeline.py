@@ -115,7 +115,8 @@ def test_bundled_sample_is_what_make_sample_writes(tmp_path: Path) -> None:
 def test_fast_load_path_on_real_data_equals_lesson_output(project: Project, mirror: Path, tmp_path: Path) -> None:
     """LABELING_LOAD=read_csv: same types, models and tests; the raw files are read in place."""
     result = project.build(LABELING_LOAD="read_csv", LABELING_RAW_DIR=str(mirror))
-    assert " 2 seeds," in result.stdout.split("Finished running", 1)[1].split("\n", 1)[0]  # taxonomy, rules
+    # taxonomy, rules, corrections
+    assert " 3 seeds," in result.stdout.split("Finished running", 1)[1].split("\n", 1)[0]
     assert (project.exports / "labeled_projects.csv").read_bytes() == lesson_csv(mirror, tmp_path / "lesson.csv")
     assert project.query("select count(*) from raw_row_audit")[0][0] == 955 * 2
     manifest = json.loads((project.exports / "manifest.json").read_text())

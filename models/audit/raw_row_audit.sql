@@ -18,14 +18,25 @@ taxonomy as (
 
 ),
 
-decisions as (
+-- Labels from annotations and reviewers, read from their own models rather than through the
+-- join, so that the audit still runs (and names the raw rows) when the join's uniqueness test
+-- fails on duplicate ids.
+consensus as (
 
     select
-        project_id,
-        label_source
+        id as project_id,
+        consensus_tag
 
-    from {{ ref('int_label_decisions') }}
-    where tag is not null
+    from {{ ref('annotation_votes') }}
+    where consensus_tag is not null
+
+),
+
+corrected as (
+
+    select distinct project_id
+
+    from {{ ref('stg_labeling__label_corrections') }}
 
 ),
 
@@ -57,20 +68,35 @@ project_flags as (
     select
         projects.*,
         project_id_counts.n_project_rows,
-        decisions.label_source,
         coalesce(tag_row_counts.n_tag_rows, 0) as n_tag_rows,
         coalesce(tag_row_counts.n_tags, 0) as n_tags,
-        decisions.project_id is not null
-        and project_id_counts.n_project_rows = 1
-        and coalesce(tag_row_counts.n_tag_rows, 0) <= 1 as is_clean
+        {{ labeling_label_source(
+            'corrected.project_id',
+            'consensus.consensus_tag',
+            'nullif(coalesce(tag_row_counts.n_tags, 0), 0)'
+        ) }} as label_source
 
     from projects
     inner join project_id_counts
         on projects.project_id = project_id_counts.project_id
     left join tag_row_counts
         on projects.project_id = tag_row_counts.project_id
-    left join decisions
-        on projects.project_id = decisions.project_id
+    left join consensus
+        on projects.project_id = consensus.project_id
+    left join corrected
+        on projects.project_id = corrected.project_id
+
+),
+
+project_outcomes as (
+
+    select
+        *,
+        label_source is not null
+        and n_project_rows = 1
+        and n_tag_rows <= 1 as is_clean
+
+    from project_flags
 
 ),
 
@@ -103,7 +129,7 @@ project_rows as (
         case when not is_clean then description end as description,
         cast(null as varchar) as tag
 
-    from project_flags
+    from project_outcomes
 
 ),
 

@@ -54,11 +54,8 @@ decided as (
         latest_corrections.decided_at as corrected_at,
         coalesce(latest_corrections.n_corrections, 0) as n_corrections,
         coalesce(latest_corrections.tag, votes.consensus_tag, projects.tag) as tag,
-        case
-            when latest_corrections.tag is not null then 'reviewer_correction'
-            when votes.consensus_tag is not null then 'annotation_consensus'
-            when projects.tag is not null then 'tags_csv'
-        end as label_source
+        {{ labeling_label_source('latest_corrections.tag', 'votes.consensus_tag', 'projects.tag') }}
+            as label_source
 
     from projects
     left join votes
