@@ -58,10 +58,11 @@ test-deps: setup harlequin-setup labelstudio-setup ## Chromium and tmux (apt, fo
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-docs-build: setup ## Generate the lineage docs, check every description, write target/static_index.html
+docs-build: setup ## Lineage docs (target/static_index.html), every description checked, column lineage (target/column_lineage.html)
 	$(BIN)/dbt docs generate
 	$(BIN)/python scripts/check_docs.py
 	$(BIN)/dbt docs generate --static
+	$(BIN)/python scripts/column_lineage.py --check
 
 docs: docs-build ## Build the docs, then serve them on http://localhost:8080 (Ctrl-C to stop)
 	$(BIN)/dbt docs serve --port 8080 --host 127.0.0.1 --no-browser

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -76,3 +77,112 @@ def test_lineage_graph_of_labeled_projects_in_chromium(docs: Project, tmp_path: 
     assert shot.stat().st_size > 20_000
     if os.environ.get("LABELING_ARTIFACTS"):
         shutil.copyfile(docs.root / "target" / "static_index.html", shot.parent / "docs_static_index.html")
+
+
+# --- Column-level lineage ----------------------------------------------------------------------
+
+def column_roots(lineage: dict, node: str, column: str, seen: set | None = None) -> set[tuple[str, str]]:
+    """The columns with no parents that a column's lineage reaches."""
+    seen = set() if seen is None else seen
+    if (node, column) in seen:
+        return set()
+    seen.add((node, column))
+    parents = lineage["lineage"]["parents"].get(node, {}).get(column, [])
+    if not parents:
+        return {(node, column)}
+    return set().union(*(column_roots(lineage, p["dbt_node"], p["column"], seen) for p in parents))
+
+
+@pytest.fixture
+def column_lineage(docs: Project) -> tuple[Project, dict]:
+    target = docs.root / "target"
+    result = run_script("column_lineage.py", "--check", "--manifest", str(target / "manifest.json"),
+                        "--catalog", str(target / "catalog.json"), "--out-dir", str(target), cwd=docs.root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "every column of every public model traces back to raw columns" in result.stdout
+    return docs, json.loads((target / "column_lineage.json").read_text())
+
+
+def test_labeled_projects_tag_traces_back_to_every_source_of_labels(column_lineage: tuple[Project, dict]) -> None:
+    _, lineage = column_lineage
+    roots = column_roots(lineage, "model.mwml_labeling.labeled_projects", "tag")
+    assert ("source.mwml_labeling.madewithml.tags", "tag") in roots          # tags.csv, column tag
+    assert ("source.mwml_labeling.labeling.label_corrections", "tag") in roots  # reviewers
+    for tool in ("label_studio", "doccano", "prodigy"):                      # annotators
+        assert (f"source.mwml_labeling.annotations.{tool}", "json") in roots
+    kinds = {p["lineage_type"] for p in lineage["lineage"]["parents"]["model.mwml_labeling.labeled_projects"]["tag"]}
+    assert kinds <= {"pass-through", "rename", "transformation"} and kinds
+    # Through the classifier (a Python model, lineage declared in its YAML) to the raw text.
+    roots = column_roots(lineage, "model.mwml_labeling.label_issues", "predicted_probability")
+    assert ("source.mwml_labeling.madewithml.projects", "title") in roots
+    assert ("source.mwml_labeling.madewithml.projects", "description") in roots
+
+
+def test_a_public_column_without_lineage_fails_the_check(docs: Project) -> None:
+    mart = docs.root / "models" / "marts" / "labeling_workflow" / "weak_labels.sql"
+    mart.write_text(mart.read_text().replace("select\n", "select\n    42 as unexplained_constant,\n", 1)
+                    if "select\n" in mart.read_text() else mart.read_text())
+    models = docs.root / "models" / "marts" / "labeling_workflow" / "_labeling_workflow__models.yml"
+    text = models.read_text()
+    at = text.index("  - name: weak_labels")
+    at = text.index("    columns:\n", at) + len("    columns:\n")
+    models.write_text(text[:at] + "      - name: unexplained_constant\n        description: A column with no lineage.\n"
+                      "        data_type: integer\n" + text[at:])
+    assert docs.dbt("parse").returncode == 0
+    target = docs.root / "target"
+    result = run_script("column_lineage.py", "--check", "--manifest", str(target / "manifest.json"),
+                        "--catalog", str(target / "catalog.json"), "--out-dir", str(target), cwd=docs.root)
+    assert result.returncode == 1
+    assert "weak_labels.unexplained_constant has no upstream column" in result.stderr
+
+
+def test_column_lineage_page_in_chromium_makes_no_outside_request(column_lineage: tuple[Project, dict],
+                                                                   tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is needed in CI (make test-deps installs it)")
+        pytest.skip("/usr/bin/chromium not installed (make test-deps installs it)")
+    from playwright.sync_api import sync_playwright
+
+    docs, _ = column_lineage
+    page_file = docs.root / "target" / "column_lineage.html"
+    overview = (docs.root / "docs" / "overview.md").read_text()
+    assert "(column_lineage.html)" in overview  # the docs' overview page links to it
+    shot = Path(os.environ.get("LABELING_ARTIFACTS", tmp_path)) / "column_lineage.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    requests: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1800, "height": 1000})
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(page_file.as_uri())
+            page.get_by_placeholder("Search models, sources...").first.click()
+            page.keyboard.type("labeled_projects")
+            page.get_by_role("option").filter(has_text="labeled_projects").first.click()
+            node = page.locator(".react-flow__node").filter(has=page.get_by_text("labeled_projects", exact=True))
+            node.wait_for()
+            page.wait_for_timeout(1000)  # the view animates to the node
+            node.locator("button").nth(1).click()  # show what is upstream
+            decisions = page.locator(".react-flow__node").filter(
+                has=page.get_by_text("int_label_decisions", exact=True))
+            decisions.wait_for()
+            page.wait_for_timeout(500)
+            decisions.locator("button").nth(1).click()  # and what is upstream of the decisions
+            page.wait_for_timeout(800)
+            node.get_by_text("tag", exact=True).click()  # the column's lineage
+            page.wait_for_timeout(800)
+            page.locator(".react-flow__controls-fitview").click()  # nodes outside the view are not drawn
+            page.wait_for_function("() => document.querySelectorAll('.react-flow__node').length >= 5")
+            page.wait_for_timeout(1500)  # let the layout settle for the screenshot
+            shown = page.evaluate(
+                "() => Array.from(document.querySelectorAll('.react-flow__node')).map(n => n.innerText.split('\\n')[0])")
+            edges = page.evaluate("() => document.querySelectorAll('.react-flow__edge').length")
+            page.screenshot(path=str(shot))
+        finally:
+            browser.close()
+    assert {"labeled_projects", "int_label_decisions", "int_projects_joined_to_tags", "annotation_votes"} <= set(shown)
+    assert edges >= 4
+    outside = [url for url in requests if not url.startswith(("file://", "data:", "blob:"))]
+    assert outside == [], outside
+    assert shot.stat().st_size > 20_000

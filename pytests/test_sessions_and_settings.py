@@ -95,17 +95,25 @@ def test_a_pending_wal_stops_the_build_and_never_breaks_readers(clone_built: Pro
     assert published_together(clone_built) == 47
 
 
-def test_a_write_during_the_build_is_never_lost(clone_built: Project) -> None:
+def test_a_write_during_the_build_is_never_lost(clone_built: Project, tmp_path: Path) -> None:
     add_project(clone_built)
+    log = (tmp_path / "build.log").open("w+")
     build = subprocess.Popen(
         [str(BIN / "dbt"), "build", *PIPELINE_ONLY, "--project-dir", str(clone_built.root)],
         cwd=clone_built.root, env=clone_built.env(LABELING_PAUSE="publish:start:8"),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=log, stderr=subprocess.PIPE, text=True,
     )
-    time.sleep(5)  # the build has copied the database and is about to publish
-    assert build.poll() is None
+    assert build.stderr is not None
+    for line in build.stderr:  # the build has copied the database and is about to publish
+        if line.startswith("labeling: paused at publish:start"):
+            break
+    else:
+        build.wait()
+        pytest.fail("the build never reached publish:start: " + (tmp_path / "build.log").read_text()[-3000:])
     run_writer(clone_built.database, "close")
-    output = build.communicate(timeout=300)[0]
+    build.communicate(timeout=300)
+    log.close()
+    output = (tmp_path / "build.log").read_text()
     assert build.returncode != 0
     assert "changed while this build ran" in output and "NOT published" in output
     assert clone_built.query("select answer from main.my_notes") == [(42,)]

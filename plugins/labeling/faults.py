@@ -3,7 +3,7 @@
 ``LABELING_FAULT=<point>`` kills the process with SIGKILL when it reaches ``<point>``;
 ``LABELING_FAULT=<point>:enospc`` raises ``OSError(ENOSPC)`` there instead (a full disk);
 ``LABELING_PAUSE=<point>:<seconds>`` makes it wait there (to start a second build, or a reader,
-at that moment). Outside the tests none of them is set and ``fault`` does nothing.
+at that moment), after printing ``labeling: paused at <point>`` to stderr. Outside the tests none of them is set and ``fault`` does nothing.
 
 Points, in the order a build reaches them (see ``publish`` for what each step does):
 ``copy:database`` (copying the published database into the build's private copy),
@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import sys
 import time
 
 POINTS = (
@@ -39,5 +40,7 @@ def fault(point: str) -> bool:
         os.kill(os.getpid(), signal.SIGKILL)
     pause_point, _, seconds = os.environ.get("LABELING_PAUSE", "").rpartition(":")
     if pause_point == point:
+        # Tests wait for this line to act at the paused moment (not after a guessed delay).
+        print(f"labeling: paused at {point} for {seconds} s", file=sys.stderr, flush=True)
         time.sleep(float(seconds))
     return True
