@@ -183,3 +183,11 @@ def test_seed_path_refuses_a_raw_folder_outside_the_project(project: Project, tm
     assert "this folder is inside the project, but given as an absolute path" in result.stdout
     assert "LABELING_RAW_DIR=data/sample" in result.stdout
     assert not project.database.exists()
+
+
+def test_every_script_has_help() -> None:
+    """Every script of scripts/ explains itself with --help (and exits 0)."""
+    for script in sorted((REPO / "scripts").glob("*.py")):
+        result = run_script(script.name, "--help")
+        assert result.returncode == 0, (script.name, result.stderr)
+        assert "usage:" in result.stdout and len(result.stdout) > 300, script.name
