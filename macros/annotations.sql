@@ -33,7 +33,7 @@ replace(replace(replace(replace(replace({{ text }}, '&', '&amp;'), '<', '&lt;'),
 {% macro labeling_label_source(corrected_tag, consensus_tag, given_tag) %}
 {#- Where a project's final label comes from, by precedence: a reviewer's correction, else the
     annotators' consensus, else the tag given in tags.csv; NULL when none gives one. One
-    definition for int_label_decisions and raw_row_audit. -#}
+    definition for int_label_decisions and int_raw_rows_classified. -#}
 case
     when {{ corrected_tag }} is not null then 'reviewer_correction'
     when {{ consensus_tag }} is not null then 'annotation_consensus'

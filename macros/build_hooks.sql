@@ -69,7 +69,7 @@
     {%- do incomplete.append(result) -%}
   {%- endfor -%}
   {{ labeling_report_failures(results) }}
-  {%- for result in results if result.node.name == 'raw_row_audit' and result.status == 'success' -%}
+  {%- for result in results if result.node.name == 'raw_row_outcomes' and result.status == 'success' -%}
     {{ labeling_report_accounting() }}
   {%- endfor -%}
   {%- if not run_query('select labeling_build_mode()')[0][0] -%}
@@ -175,10 +175,10 @@
 
 
 {% macro labeling_report_accounting() %}
-  {#- Log the outcome counts of raw_row_audit (called when this invocation built it). -#}
-  {%- set audit = adapter.get_relation(database=target.database, schema=target.schema, identifier='raw_row_audit') -%}
-  {%- if audit is none -%}{{ return('') }}{%- endif -%}
-  {%- set rows = run_query("select raw_file, outcome || coalesce(':' || reason, ''), count(*) from " ~ audit ~ " group by all order by all") -%}
+  {#- Log the outcome counts of raw_row_outcomes (called when this invocation built it). -#}
+  {%- set outcomes = adapter.get_relation(database=target.database, schema=target.schema, identifier='raw_row_outcomes') -%}
+  {%- if outcomes is none -%}{{ return('') }}{%- endif -%}
+  {%- set rows = run_query("select raw_file, outcome || coalesce(':' || reason, ''), sum(n_rows) from " ~ outcomes ~ " group by all order by all") -%}
   {%- set parts = [] -%}
   {%- for row in rows -%}
     {%- do parts.append(row[0] ~ ' ' ~ row[1] ~ '=' ~ row[2]) -%}

@@ -1,8 +1,9 @@
 {% materialization gated_export, adapter='duckdb' %}
   {#-
-    Stages the model's rows in a table of the in-memory `scratch` database (contract enforced
-    when configured), writes them as files into the build's staging folder, and registers them
-    with the `labeling_export` plugin, which publishes them with a manifest, together with the
+    Writes the model's rows once, as its first Parquet file, into the build's staging folder
+    (after checking the enforced contract against the query's columns), writes every other
+    file from that Parquet file (so the query runs, and sorts, once), and registers them with
+    the `labeling_export` plugin, which publishes them with a manifest, together with the
     database, when the whole build succeeds. The model's relation is a view over its Parquet
     file, so querying the node reads exactly what was exported. It refuses to run unless every
     data test upstream of it is part of this invocation (so in `dbt build` a failing test skips
@@ -14,7 +15,8 @@
     column's text as it is, one value per row); `select` is the select list over the model's
     rows (default `*`). Without `files`, `formats` (default csv and parquet) and `file_stem`
     (default the model's name) give `<file_stem>.<format>` with every column. One of the files
-    must be Parquet (the view reads it).
+    must be Parquet with every column (no `select`): the view reads it and the other files are
+    written from it.
   -#}
   {%- set file_stem = config.get('file_stem', model.name) -%}
   {%- set files = config.get('files', none) -%}
@@ -27,29 +29,50 @@
   {%- set count_by = config.get('count_by', none) -%}
   {%- set export_dir = labeling_export_dir() -%}
   {%- set parquet_files = [] -%}
-  {%- for file in files if file.name.endswith('.parquet') -%}
+  {%- for file in files if file.name.endswith('.parquet') and file.get('select', '*') == '*' -%}
     {%- do parquet_files.append(file.name) -%}
   {%- endfor -%}
   {%- if parquet_files | length == 0 -%}
     {{ exceptions.raise_compiler_error(
-        "gated_export " ~ model.name ~ ": one of its files must be Parquet (the model's view reads it)") }}
+        "gated_export " ~ model.name ~ ": one of its files must be Parquet with every column (no "
+        ~ "'select'): the model's view reads it and the other files are written from it") }}
   {%- endif -%}
+  {%- set read_file = parquet_files[0] -%}
 
   {{ labeling_assert_upstream_tests_selected(model) }}
 
   {%- set target_relation = this.incorporate(type='view') -%}
-  {%- set intermediate_relation = make_intermediate_relation(target_relation).incorporate(
-        path={'database': 'scratch', 'schema': 'main'}, type='table') -%}
-  {{ drop_relation_if_exists(intermediate_relation) }}
+  {%- set staging_dir = export_dir ~ '/.staging/' ~ invocation_id -%}
+  {%- set base_file = labeling_sql_string(staging_dir ~ '/' ~ read_file) -%}
 
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
+  {%- if config.get('contract').enforced -%}
+    {{ get_assert_columns_equivalent(sql) }}
+  {%- endif -%}
+  {%- set columns = adapter.get_column_schema_from_query(sql) -%}
+  {#- The staging folder is private to this build (nothing reads it until on-run-end publishes
+      it), so files written here before a check below fails are never seen. -#}
+  {%- set subfolders = [] -%}
+  {%- for file in files if '/' in file.name -%}
+    {%- do subfolders.append(file.name.rsplit('/', 1)[0]) -%}
+  {%- endfor -%}
+  {%- do adapter.store_relation('labeling_export', target_relation, [], export_dir, 'prepare',
+        {'invocation_id': invocation_id, '_subfolders': subfolders | unique | list}) -%}
   {% call statement('main') -%}
-    {{ get_create_table_as_sql(False, intermediate_relation, sql) }}
+    copy (
+      {% if config.get('contract').enforced -%}
+        {{ get_select_subquery(sql) }}
+      {%- else -%}
+        {{ sql }}
+      {%- endif %}
+    )
+    to {{ base_file }}
+    ({{ labeling_copy_options('parquet') }})
   {%- endcall %}
 
-  {%- set row_count = run_query('select count(*) from ' ~ intermediate_relation)[0][0] -%}
+  {%- set row_count = run_query('select count(*) from read_parquet(' ~ base_file ~ ')')[0][0] -%}
   {%- if row_count == 0 and not config.get('allow_empty', false) -%}
     {{ exceptions.raise_compiler_error(
         "gated_export " ~ model.name ~ ": the result has 0 rows; refusing to publish an empty "
@@ -59,7 +82,7 @@
   {%- set counts = {} -%}
   {%- if count_by -%}
     {%- set count_rows = run_query(
-        'select ' ~ count_by ~ ', count(*) from ' ~ intermediate_relation
+        'select ' ~ count_by ~ ', count(*) from read_parquet(' ~ base_file ~ ')'
         ~ ' group by 1 order by 1') -%}
     {%- for row in count_rows -%}
       {%- do counts.update({row[0] | string: row[1]}) -%}
@@ -70,7 +93,7 @@
   {%- set accounting_model = config.get('accounting_model', none) -%}
   {%- if accounting_model -%}
     {%- set accounting_rows = run_query(
-        "select raw_file, outcome || coalesce(':' || reason, '') as outcome, count(*) from "
+        "select raw_file, outcome || coalesce(':' || reason, '') as outcome, sum(n_rows) from "
         ~ ref(accounting_model) ~ " group by all order by all") -%}
     {%- for row in accounting_rows -%}
       {%- do accounting.setdefault(row[0], {}).update({row[1]: row[2]}) -%}
@@ -87,7 +110,6 @@
     {%- endfor -%}
   {%- endif -%}
 
-  {%- set columns = adapter.get_columns_in_relation(intermediate_relation) -%}
   {%- set meta = {
       'model': model.unique_id,
       'relation': target_relation.render(),
@@ -109,22 +131,14 @@
     {%- do meta.update({key: value}) -%}
   {%- endfor -%}
 
-  {%- set subfolders = [] -%}
-  {%- for file in files if '/' in file.name -%}
-    {%- do subfolders.append(file.name.rsplit('/', 1)[0]) -%}
-  {%- endfor -%}
-  {%- do meta.update({'_subfolders': subfolders | unique | list}) -%}
-  {%- do adapter.store_relation('labeling_export', target_relation, [], export_dir, 'prepare', meta) -%}
-  {%- set staging_dir = export_dir ~ '/.staging/' ~ invocation_id -%}
-  {%- for file in files -%}
+  {%- do run_query("select labeling_fault('export:copying')") -%}
+  {%- for file in files if file.name != read_file -%}
     {% call statement('copy_' ~ loop.index) -%}
-      copy (select {{ file.get('select', '*') }} from {{ intermediate_relation }})
+      copy (select {{ file.get('select', '*') }} from read_parquet({{ base_file }}))
       to {{ labeling_sql_string(staging_dir ~ '/' ~ file.name) }}
       ({{ labeling_copy_options(file.name.rsplit('.', 1)[-1]) }})
     {%- endcall %}
-    {%- if loop.first -%}{%- do run_query("select labeling_fault('export:copying')") -%}{%- endif -%}
   {%- endfor -%}
-  {%- set read_file = parquet_files[0] -%}
   {#- The files are switched in by on-run-end, together with the database, only when every
       node of the build succeeded; until then the view reads the staged file, and on-run-end
       points it at the published version. -#}
@@ -136,9 +150,6 @@
                       '_manifest': config.get('manifest_name', 'manifest.json')}) -%}
   {%- do adapter.store_relation('labeling_export', target_relation, [], export_dir, 'commit', meta) -%}
 
-  {#- DuckDB lets one transaction write to one database: finish with scratch first. -#}
-  {{ drop_relation_if_exists(intermediate_relation) }}
-  {%- do adapter.commit() -%}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- if existing_relation is not none and existing_relation.type != 'view' -%}
     {{ drop_relation_if_exists(existing_relation) }}

@@ -1,6 +1,7 @@
--- The tests of raw_row_audit read raw rows this export does not descend from: depend on it so
+-- The tests of raw_row_audit and raw_row_outcomes read raw rows this export does not descend from: depend on them so
 -- that dbt runs them first (the gate checks it).
 -- depends_on: {{ ref('raw_row_audit') }}
+-- depends_on: {{ ref('raw_row_outcomes') }}
 {{ config(
     files=[
         {'name': 'annotation/tasks.parquet'},

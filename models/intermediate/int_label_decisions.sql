@@ -1,11 +1,28 @@
--- One final label per project, by precedence: a reviewer's correction (the latest of the
--- label_corrections seed), else the annotators' consensus (annotation_votes), else the tag
--- given in tags.csv; with what each source said. NULL tag: no source gives one.
+-- One final label per row of projects.csv, by precedence: a reviewer's correction (the latest
+-- of the label_corrections seed), else the annotators' consensus (annotation_votes), else the
+-- tag given in tags.csv; with what each source said. NULL tag: no source gives one.
+-- Narrow on purpose (no text): labeled_projects takes the text from staging by raw row, so
+-- the 10-million-row path writes each title and description once.
+{{ config(materialized='table', database=target.database) }}
 with
 
 projects as (
 
-    select * from {{ ref('int_projects_joined_to_tags') }}
+    select
+        raw_row_number,
+        project_id
+
+    from {{ ref('stg_madewithml__projects') }}
+
+),
+
+tags as (
+
+    select
+        project_id,
+        tag
+
+    from {{ ref('stg_madewithml__tags') }}
 
 ),
 
@@ -38,10 +55,9 @@ decided as (
 
     select
         projects.project_id,
-        projects.created_on,
-        projects.title,
-        projects.description,
-        projects.tag as given_tag,
+        projects.raw_row_number,
+        tags.project_id is not null as has_tag_row,
+        tags.tag as given_tag,
         votes.n_annotators,
         votes.votes,
         votes.annotators,
@@ -53,11 +69,13 @@ decided as (
         latest_corrections.reason as correction_reason,
         latest_corrections.decided_at as corrected_at,
         coalesce(latest_corrections.n_corrections, 0) as n_corrections,
-        coalesce(latest_corrections.tag, votes.consensus_tag, projects.tag) as tag,
-        {{ labeling_label_source('latest_corrections.tag', 'votes.consensus_tag', 'projects.tag') }}
+        coalesce(latest_corrections.tag, votes.consensus_tag, tags.tag) as tag,
+        {{ labeling_label_source('latest_corrections.tag', 'votes.consensus_tag', 'tags.tag') }}
             as label_source
 
     from projects
+    left join tags
+        on projects.project_id = tags.project_id
     left join votes
         on projects.project_id = votes.id
     left join latest_corrections

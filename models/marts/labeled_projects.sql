@@ -1,6 +1,7 @@
 -- The projects with a final label (int_label_decisions: a reviewer's correction, else an
--- annotation consensus, else the tag of tags.csv). With no annotations and no corrections the
--- final label is the given tag, and this is the lesson's merge and notnull filter.
+-- annotation consensus, else the tag of tags.csv), with their raw values. With no annotations
+-- and no corrections the final label is the given tag, and this is the lesson's merge and
+-- notnull filter.
 with
 
 decisions as (
@@ -9,17 +10,26 @@ decisions as (
 
 ),
 
+projects as (
+
+    select * from {{ ref('stg_madewithml__projects') }}
+
+),
+
 labeled as (
 
     select
-        project_id as id,
-        created_on,
-        title,
-        description,
-        tag
+        decisions.project_id as id,
+        projects.created_on,
+        projects.title,
+        projects.description,
+        decisions.tag
 
     from decisions
-    where tag is not null
+    -- By raw row, not id: a duplicated id (a blocking issue) is not multiplied again here.
+    inner join projects
+        on decisions.raw_row_number = projects.raw_row_number
+    where decisions.tag is not null
 
 )
 

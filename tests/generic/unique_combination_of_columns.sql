@@ -1,11 +1,35 @@
 {% test unique_combination_of_columns(model, combination, id_column=none) %}
 {#- Fails for every combination of values that occurs in more than one row; one failure row
-    per duplicated combination with its row count and the ids involved. -#}
+    per duplicated combination with its row count and the ids involved. Two passes: the hash of
+    each combination is counted first (one fixed-size key per row, not the values, which may be
+    long texts), and only the rows whose hash repeats are grouped by their values, so a hash
+    collision cannot make a false failure. -#}
 with
 
 checked as (
 
     select * from {{ model }}
+
+),
+
+repeated_hashes as (
+
+    select hash({{ combination | join(', ') }}) as combination_hash
+
+    from checked
+    group by combination_hash
+    having count(*) > 1
+
+),
+
+candidates as (
+
+    select checked.*
+
+    from checked
+    semi join repeated_hashes
+        on hash({% for column in combination %}checked.{{ column }}{{ ', ' if not loop.last }}{% endfor %})
+            = repeated_hashes.combination_hash
 
 ),
 
@@ -20,7 +44,7 @@ duplicated as (
         list({{ id_column }} order by {{ id_column }}) as ids
         {%- endif %}
 
-    from checked
+    from candidates
     group by {{ combination | join(', ') }}
     having count(*) > 1
 

@@ -1,24 +1,42 @@
 -- Every project with a final label in int_label_decisions is in labeled_projects, with that
 -- label, and nothing else is: the filter neither loses nor invents rows, and no label is
 -- rewritten on the way. Failure rows name the id and the side.
-with
-
-labeled_in_join as (
-
+-- One pass first: the count and the sum of hash(id, tag) of both sides (a multiset
+-- fingerprint, a tenth of a second at 10 million rows). Only when they differ does the test
+-- compare row by row, to name the rows; equal fingerprints of different sets would take a
+-- 64-bit hash collision.
+{%- set decided_sql -%}
     select
         project_id as id,
         tag
     from {{ ref('int_label_decisions') }}
     where tag is not null
+{%- endset -%}
+{%- set mart_sql -%}
+    select
+        id,
+        tag
+    from {{ ref('labeled_projects') }}
+{%- endset -%}
+{%- set same = false -%}
+{%- if execute -%}
+    {%- set fingerprints = run_query(
+        'select (select count(*) || \':\' || coalesce(sum(hash(id, tag)::hugeint), 0) from ('
+        ~ decided_sql ~ ')) = (select count(*) || \':\' || coalesce(sum(hash(id, tag)::hugeint), 0) from ('
+        ~ mart_sql ~ '))') -%}
+    {%- set same = fingerprints[0][0] -%}
+{%- endif %}
+with
+
+labeled_in_decisions as (
+
+    {{ decided_sql }}
 
 ),
 
 labeled_projects as (
 
-    select
-        id,
-        tag
-    from {{ ref('labeled_projects') }}
+    {{ mart_sql }}
 
 ),
 
@@ -29,7 +47,7 @@ missing_from_mart as (
         'decided in int_label_decisions ('
         || tag
         || ') but missing from labeled_projects' as problem
-    from labeled_in_join
+    from labeled_in_decisions
     except
     select
         id,
@@ -50,10 +68,20 @@ unexpected_in_mart as (
     select
         id,
         'in labeled_projects (' || tag || ') but not decided so in int_label_decisions' as problem
-    from labeled_in_join
+    from labeled_in_decisions
+
+),
+
+problems as (
+
+    select * from missing_from_mart
+    union all
+    select * from unexpected_in_mart
 
 )
 
-select * from missing_from_mart
-union all
-select * from unexpected_in_mart
+select * from problems
+{%- if same %}
+-- The fingerprints of both sides were equal when this test ran: nothing to compare.
+where false
+{%- endif %}

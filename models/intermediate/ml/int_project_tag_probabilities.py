@@ -18,9 +18,12 @@ def model(dbt, session):
     seed = int(dbt.config.get("seed"))
 
     labeled = dbt.ref("labeled_projects").df().sort_values("id", kind="stable")
+    # Projects without a final label, with their text from staging (the decisions have none).
+    undecided = dbt.ref("int_label_decisions").filter("tag is null").select("raw_row_number")
     unlabeled = (
-        dbt.ref("int_label_decisions")
-        .filter("tag is null")
+        dbt.ref("stg_madewithml__projects")
+        .join(undecided, "raw_row_number", how="semi")
+        .select("project_id, title, description")
         .df()
         .drop_duplicates("project_id")
         .sort_values("project_id", kind="stable")

@@ -11,25 +11,33 @@ decisions as (
 
 ),
 
+projects as (
+
+    select * from {{ ref('stg_madewithml__projects') }}
+
+),
+
 open_questions as (
 
     select
-        project_id as id,
-        title,
-        description,
-        consensus_status as reason,
-        n_annotators,
-        votes,
-        annotators,
-        annotation_agreement,
-        given_tag,
-        tag as current_tag,
-        label_source as current_label_source
+        decisions.project_id as id,
+        projects.title,
+        projects.description,
+        decisions.consensus_status as reason,
+        decisions.n_annotators,
+        decisions.votes,
+        decisions.annotators,
+        decisions.annotation_agreement,
+        decisions.given_tag,
+        decisions.tag as current_tag,
+        decisions.label_source as current_label_source
 
     from decisions
+    inner join projects
+        on decisions.raw_row_number = projects.raw_row_number
     where
-        consensus_status in ('tie', 'no_majority', 'too_few_annotators')
-        and corrected_tag is null
+        decisions.consensus_status in ('tie', 'no_majority', 'too_few_annotators')
+        and decisions.corrected_tag is null
 
 )
 

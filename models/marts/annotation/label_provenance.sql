@@ -1,7 +1,9 @@
 -- Where every label of labeled_projects comes from: a reviewer's correction (the
 -- label_corrections seed; the latest per project), else an annotation consensus
 -- (annotation_votes), else the given tag of tags.csv; with the evidence of each. The snapshot
--- label_history keeps every version of it.
+-- label_history keeps every version of it. A view over the int_label_decisions table: writing
+-- the same 10 million rows again would cost more than filtering them when read.
+{{ config(materialized='view') }}
 with
 
 decisions as (

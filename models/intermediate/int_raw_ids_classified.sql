@@ -1,0 +1,123 @@
+-- Every project id found in projects.csv or tags.csv, with what decides the outcome of its raw
+-- rows: how many rows of each file carry it, how many of its tags are non-empty and how many
+-- are outside the taxonomy, and where its final label comes from. Everything about a raw row
+-- but its own tag depends on its id only, so raw_row_outcomes counts rows from these groups
+-- without joining 20 million rows back, and raw_row_audit lists the rows of the few ids that
+-- need a look. Labels from annotations and reviewers are read from their own models rather
+-- than through int_label_decisions, so the accounting still runs (and names the raw rows)
+-- when the decisions' uniqueness test fails on duplicate ids.
+with
+
+projects as (
+
+    select project_id from {{ ref('stg_madewithml__projects') }}
+
+),
+
+tags as (
+
+    select
+        project_id,
+        tag
+
+    from {{ ref('stg_madewithml__tags') }}
+
+),
+
+taxonomy as (
+
+    select * from {{ ref('stg_labeling__tag_taxonomy') }}
+
+),
+
+consensus as (
+
+    select
+        id as project_id,
+        consensus_tag
+
+    from {{ ref('annotation_votes') }}
+    where consensus_tag is not null
+
+),
+
+corrected as (
+
+    select distinct project_id
+
+    from {{ ref('stg_labeling__label_corrections') }}
+
+),
+
+raw_ids as (
+
+    select
+        project_id,
+        true as is_project_row,
+        cast(null as varchar) as tag,
+        false as is_outside_taxonomy
+
+    from projects
+    union all
+    select
+        tags.project_id,
+        false as is_project_row,
+        tags.tag,
+        tags.tag is not null and taxonomy.tag is null as is_outside_taxonomy
+
+    from tags
+    left join taxonomy
+        on tags.tag = taxonomy.tag
+
+),
+
+counted as (
+
+    select
+        project_id,
+        count(*) filter (where is_project_row) as n_project_rows,
+        count(*) filter (where not is_project_row) as n_tag_rows,
+        count(tag) as n_tags,
+        count(*) filter (where is_outside_taxonomy) as n_tags_outside_taxonomy
+
+    from raw_ids
+    group by project_id
+
+),
+
+classified as (
+
+    select
+        counted.*,
+        -- Labeled when the project has a final label: its tag, or one from annotations or a
+        -- reviewer (label_source says which), even without a tag of its own.
+        {{ labeling_label_source(
+            'corrected.project_id',
+            'consensus.consensus_tag',
+            'nullif(counted.n_tags, 0)'
+        ) }} as label_source
+
+    from counted
+    left join consensus
+        on counted.project_id = consensus.project_id
+    left join corrected
+        on counted.project_id = corrected.project_id
+
+)
+
+select
+    *,
+    -- Blocking issues of every projects.csv row with this id.
+    list_concat(
+        case when n_project_rows > 1 then ['duplicate_project_id'] else [] end,
+        case when n_tag_rows > 1 then ['duplicate_tag_row'] else [] end
+    ) as project_row_issues,
+    -- Blocking issues of every tags.csv row with this id (a row's own tag can add
+    -- tag_not_in_taxonomy).
+    list_concat(
+        case when n_project_rows = 0 then ['unknown_project'] else [] end,
+        case when n_tag_rows > 1 then ['duplicate_tag_row'] else [] end,
+        case when n_project_rows > 1 then ['duplicate_project_id'] else [] end
+    ) as tag_row_issues
+
+from classified
