@@ -45,9 +45,9 @@ grouped as (
         ) as n_project_rows_with_issues,
         sum(n_project_rows) filter (
             where
-                project_outcome = 'left_out'
-                or project_rows_have_issues
-                or label_source <> 'tags_csv'
+            project_outcome = 'left_out'
+            or project_rows_have_issues
+            or label_source <> 'tags_csv'
         ) as n_project_rows_listed,
         sum(n_tags) filter (where n_project_rows > 0) as n_labeled_tag_rows,
         sum(

@@ -19,7 +19,11 @@
     from {{ ref('labeled_projects') }}
 {%- endset -%}
 {%- set same = false -%}
-{%- if execute -%}
+{#- Only when both tables exist: a compile before the first build (SQLFluff's templater, dbt
+    compile) has nothing to fingerprint and gets the row-by-row form. -#}
+{%- if execute
+    and load_relation(ref('int_label_decisions')) is not none
+    and load_relation(ref('labeled_projects')) is not none -%}
     {%- set fingerprints = run_query(
         'select (select count(*) || \':\' || coalesce(sum(hash(id, tag)::hugeint), 0) from ('
         ~ decided_sql ~ ')) = (select count(*) || \':\' || coalesce(sum(hash(id, tag)::hugeint), 0) from ('
