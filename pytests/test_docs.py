@@ -70,7 +70,7 @@ def test_lineage_graph_of_labeled_projects_in_chromium(docs: Project, tmp_path: 
     assert "+labeled_projects+" in selector
     for node in ("seed.mwml_labeling.projects", "seed.mwml_labeling.tags",
                  "source.mwml_labeling.madewithml.projects", "source.mwml_labeling.madewithml.tags",
-                 "model.mwml_labeling.stg_madewithml__projects", "model.mwml_labeling.int_projects_joined_to_tags",
+                 "model.mwml_labeling.stg_madewithml__projects", "model.mwml_labeling.int_label_decisions",
                  "model.mwml_labeling.labeled_projects", "model.mwml_labeling.labeled_projects_export",
                  "exposure.mwml_labeling.training_job"):
         assert node in shown, (node, shown)
@@ -181,7 +181,7 @@ def test_column_lineage_page_in_chromium_makes_no_outside_request(column_lineage
             page.screenshot(path=str(shot))
         finally:
             browser.close()
-    assert {"labeled_projects", "int_label_decisions", "int_projects_joined_to_tags", "annotation_votes"} <= set(shown)
+    assert {"labeled_projects", "int_label_decisions", "stg_madewithml__projects", "annotation_votes"} <= set(shown)
     assert edges >= 4
     outside = [url for url in requests if not url.startswith(("file://", "data:", "blob:"))]
     assert outside == [], outside

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import math
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -327,3 +328,56 @@ def test_simulate_active_learning_writes_curve_and_plot(tmp_path: Path) -> None:
     assert all(0 <= float(r["accuracy"]) <= 1 and 0 <= float(r["macro_f1"]) <= 1 for r in curve)
     assert (tmp_path / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "least_confidence" in result.stdout and "random" in result.stdout
+
+
+def probabilities_and_key(project: Project) -> tuple[list[tuple], set[str]]:
+    rows = project.query("select id, tag, probability, fold, n_folds, classifier_input_sha256"
+                         " from intermediate.int_project_tag_probabilities order by id, tag")
+    return [r[:5] for r in rows], {r[5] for r in rows}
+
+
+def test_the_classifier_is_reused_when_its_inputs_are_unchanged(clone_built: Project) -> None:
+    """The classifier's result is cached by the hash of its inputs: an unchanged rebuild reuses
+    it (and says so), a changed input or parameter retrains, and a lost or damaged cache entry
+    is retrained to the very same probabilities."""
+    select = ("--select", "int_project_tag_probabilities")
+    before, keys = probabilities_and_key(clone_built)
+    assert len(keys) == 1
+    (key,) = keys
+    cache = clone_built.root / ".build" / "cache" / "classifier"
+    assert (cache / f"{key}.parquet").is_file()
+
+    reused = clone_built.dbt("build", *select)
+    assert reused.returncode == 0, reused.stdout[-3000:]
+    assert f"labeling: classifier reused (inputs unchanged, key {key[:12]}" in reused.stdout
+    assert "retrained" not in reused.stdout
+    assert probabilities_and_key(clone_built) == (before, {key})
+
+    # Lost: retrained, to the same probabilities and key. Damaged: retrained and replaced.
+    shutil.rmtree(cache)
+    lost = clone_built.dbt("build", *select)
+    assert lost.returncode == 0 and "labeling: classifier retrained" in lost.stdout, lost.stdout[-3000:]
+    assert probabilities_and_key(clone_built) == (before, {key})
+    (cache / f"{key}.parquet").write_bytes(b"not parquet")
+    damaged = clone_built.dbt("build", *select)
+    assert damaged.returncode == 0, damaged.stdout[-3000:]
+    assert "is not usable" in damaged.stdout and "labeling: classifier retrained" in damaged.stdout
+    assert probabilities_and_key(clone_built) == (before, {key})
+
+    # A parameter changes: retrained under another key.
+    seed = clone_built.dbt("build", *select, "--vars", "{classifier_seed: 7}")
+    assert seed.returncode == 0 and "labeling: classifier retrained" in seed.stdout, seed.stdout[-3000:]
+    _, seed_keys = probabilities_and_key(clone_built)
+    assert seed_keys != {key}
+
+    # A label changes (a reviewer's correction): retrained, and the new label is learned from.
+    with (clone_built.root / "seeds" / "label_corrections.csv").open("a", encoding="utf-8") as f:
+        f.write("6,mlops,reviewer@example.com,cache test,2026-01-01 00:00:00\n")
+    changed = clone_built.dbt("build", "--select", "+int_project_tag_probabilities")
+    assert changed.returncode == 0 and "labeling: classifier retrained" in changed.stdout, changed.stdout[-3000:]
+    _, changed_keys = probabilities_and_key(clone_built)
+    assert changed_keys.isdisjoint({key} | seed_keys)
+    given = clone_built.query("select distinct given_tag from intermediate.int_project_tag_probabilities where id = 6")
+    assert given == [("mlops",)]  # was natural-language-processing in tags.csv
+    # Only the newest results are kept.
+    assert len(list(cache.glob("*.parquet"))) <= 5

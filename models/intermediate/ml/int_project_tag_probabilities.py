@@ -5,14 +5,33 @@ scored by a model that never saw it), which is what confident learning needs. Pr
 a final label (int_label_decisions) are scored by a model fitted on all labeled projects, for
 the active-learning queue.
 The classifier (TF-IDF + logistic regression, fixed seed) is defined in plugins/labeling_ml.py.
+
+Training is the slow part of a build on the real data, and it is deterministic: the result is
+cached as Parquet under ``.build/cache/classifier/`` (or ``LABELING_CLASSIFIER_CACHE``; ``off``
+turns the cache off), keyed by the sha256 of everything that decides it: the labeled ids,
+texts and tags, the unlabeled ids and texts, the folds and seed, the code of
+``plugins/labeling_ml.py`` and of this model, and the versions of scikit-learn and numpy. The
+build log says whether the classifier was reused or retrained, with the key, and every row
+carries the key (``classifier_input_sha256``).
 """
 
+import hashlib
+import inspect
+import os
+import sys
+import time
+from pathlib import Path
+
 import pandas as pd
+
+#: How many cached results to keep (the newest); older ones are removed.
+KEEP_CACHED = 5
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     import labeling_ml
+    from labeling.paths import anchored
 
     folds = int(dbt.config.get("folds"))
     seed = int(dbt.config.get("seed"))
@@ -35,6 +54,30 @@ def model(dbt, session):
         labeling_ml.project_text(t, d) for t, d in zip(unlabeled["title"], unlabeled["description"])
     ]
 
+    key = _input_sha256(
+        labeling_ml, folds, seed,
+        labeled["id"].tolist(), labeled_texts, labels, unlabeled["project_id"].tolist(), unlabeled_texts,
+    )
+    setting = os.environ.get("LABELING_CLASSIFIER_CACHE", ".build/cache/classifier")
+    cache = None if setting.strip().lower() in {"off", "0", "false", "no"} else anchored(setting)
+    cached = cache / f"{key}.parquet" if cache else None
+    if cached is not None and cached.is_file():
+        try:
+            reused = session.read_parquet(str(cached))
+            keys = session.execute(
+                "select count(*), min(classifier_input_sha256), max(classifier_input_sha256) from read_parquet(?)",
+                [str(cached)],
+            ).fetchall()[0]
+            if keys[0] == 0 or keys[1] != key or keys[2] != key:
+                raise ValueError(f"it holds the key {keys[1]}, not {key}")
+        except Exception as error:  # an unreadable or foreign file: retrain and replace it
+            _log(f"labeling: classifier cache {cached} is not usable ({error}); retraining")
+        else:
+            os.utime(cached)  # newest use first when pruning
+            _log(f"labeling: classifier reused (inputs unchanged, key {key[:12]}, from {cache})")
+            return reused
+
+    started = time.monotonic()
     frames = []
     if len(labeled) and len(set(labels)) >= 2:
         classes, oof, fold_of, used = labeling_ml.cross_validated_probabilities(labeled_texts, labels, folds, seed)
@@ -50,7 +93,7 @@ def model(dbt, session):
             )
         )
     result = pd.concat(frames, ignore_index=True) if frames else _long([], [], [], None, [], 0, True)
-    return result.astype(
+    result = result.astype(
         {
             "id": "int64",
             "is_labeled": "bool",
@@ -62,6 +105,67 @@ def model(dbt, session):
             "model_name": "object",
         }
     )
+    result["classifier_input_sha256"] = key
+    seconds = time.monotonic() - started
+    if cached is None or result.empty:
+        reason = "cache off" if cached is None else "nothing to score, not cached"
+        _log(f"labeling: classifier retrained in {seconds:.1f} s ({reason}, key {key[:12]})")
+        return result
+    # Written under a temporary name and renamed: a build killed meanwhile leaves no half file.
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = cache / f".{key}.{os.getpid()}.parquet.partial"
+    session.from_df(result).write_parquet(str(partial))
+    os.replace(partial, cached)
+    _prune(cache, keep=cached)
+    _log(f"labeling: classifier retrained in {seconds:.1f} s (inputs changed or not cached, key {key[:12]})")
+    return session.read_parquet(str(cached))
+
+
+def _input_sha256(labeling_ml, folds, seed, labeled_ids, labeled_texts, labels, unlabeled_ids, unlabeled_texts):
+    """sha256 of everything that decides the probabilities (see the module docstring)."""
+    import numpy
+    import sklearn
+
+    digest = hashlib.sha256()
+
+    def add(*values):
+        for value in values:
+            text = "\x00" if value is None else str(value)
+            digest.update(len(text).to_bytes(8, "little"))
+            digest.update(text.encode("utf-8", "surrogatepass"))
+
+    add("folds", folds, "seed", seed, "sklearn", sklearn.__version__, "numpy", numpy.__version__,
+        "python", sys.version_info[:2])
+    add("labeling_ml.py", Path(labeling_ml.__file__).read_text(encoding="utf-8"))
+    add("model", inspect.getsource(model), inspect.getsource(_long))
+    add("labeled", len(labeled_ids))
+    for row in zip(labeled_ids, labeled_texts, labels):
+        add(*row)
+    add("unlabeled", len(unlabeled_ids))
+    for row in zip(unlabeled_ids, unlabeled_texts):
+        add(*row)
+    return digest.hexdigest()
+
+
+def _prune(cache, keep):
+    """Keep the newest KEEP_CACHED results (``keep`` always); remove the rest and stale partials."""
+    for partial in cache.glob(".*.parquet.partial"):
+        if time.time() - partial.stat().st_mtime > 3600:
+            partial.unlink(missing_ok=True)
+    entries = sorted(cache.glob("*.parquet"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in [p for p in entries if p != keep][KEEP_CACHED - 1:]:
+        old.unlink(missing_ok=True)
+
+
+def _log(message):
+    """A line in dbt's log and on the console, as dbt's log(message, info=True) macro writes it."""
+    try:
+        from dbt.events.types import JinjaLogInfo
+        from dbt_common.events.functions import fire_event
+
+        fire_event(JinjaLogInfo(msg=message))
+    except Exception:  # outside dbt (a test importing the module)
+        print(message)
 
 
 def _long(ids, given, classes, probabilities, folds, n_folds, is_labeled, model_name="tfidf_logreg"):
