@@ -9,11 +9,20 @@ in ``benchmarks/data/``), then runs side by side, ``--repeat`` times each, inter
 ``dbt_build_seed`` the same with the default seed load path (only up to ``--seed-max`` rows);
 ``pandas``        the lesson's code (``scripts/lesson_labeling.py``): read, merge, filter, to_csv;
 ``duckdb_sql``    one DuckDB process: the same join and filter, ``COPY`` to CSV and to Parquet.
+``polars``        polars' lazy engine: ``scan_csv`` ×2, join, filter, sort, ``sink_csv`` and
+                  ``sink_parquet`` collected together (one plan, the scan shared).
+
+``--contenders`` picks some of them (at 5e7 rows pandas alone would need about 25 GiB).
+Between the repeats of a ``dbt_build*`` contender the database, the exports and ``.build/`` are
+removed, but dbt's ``target/partial_parse.msgpack`` is kept, as it is between a user's builds
+(the first repeat parses in full, and the median is of the warm ones).
 
 With ``--minimal`` it also runs, on a data folder (default: the real data mirror), our build
 with seeds against dbt's own minimal project (two seeds, a table model, an external CSV), and
 ``dbt_build_workflow``: the same build with the labeling workflow (labeling functions, the
-classifier of label issues, the active-learning queue) included.
+classifier of label issues, the active-learning queue) included, from a fresh database and an
+empty classifier cache; and ``dbt_rebuild_workflow``: that whole build again on the built
+project when nothing changed (same files, code and vars), where the classifier is reused.
 
 The ``dbt_build*`` contenders leave the labeling workflow out (``--exclude
 tag:labeling_workflow``): regular expressions over every row and a classifier trained on 10
@@ -67,6 +76,21 @@ con.execute(f'''create temp view labeled as
 con.execute(f"copy labeled to '{out}/labeled_projects.csv' (format csv, header true, comment '')")
 con.execute(f"copy labeled to '{out}/labeled_projects.parquet' (format parquet, compression zstd)")
 """
+
+POLARS = """
+import polars as pl, sys
+raw, out = sys.argv[1], sys.argv[2]
+projects = pl.scan_csv(f'{raw}/projects.csv', schema={'id': pl.Int64, 'created_on': pl.Datetime('us'),
+                                                       'title': pl.String, 'description': pl.String})
+tags = pl.scan_csv(f'{raw}/tags.csv', schema={'id': pl.Int64, 'tag': pl.String})
+labeled = projects.join(tags, on='id', how='inner').filter(pl.col('tag').is_not_null()).sort('id')
+pl.collect_all([
+    labeled.sink_csv(f'{out}/labeled_projects.csv', datetime_format='%Y-%m-%d %H:%M:%S', lazy=True),
+    labeled.sink_parquet(f'{out}/labeled_projects.parquet', compression='zstd', lazy=True),
+])
+"""
+
+CONTENDERS = ("dbt_build", "dbt_build_seed", "pandas", "duckdb_sql", "polars")
 
 MINIMAL_PROJECT = {
     "dbt_project.yml": """name: minimal
@@ -165,12 +189,19 @@ def dbt_env(project: Path, raw_dir: Path, load: str) -> dict[str, str]:
 
 
 def fresh(project: Path) -> None:
-    for name in ("labeling.duckdb", "labeling.duckdb.wal", "exports", ".build", "target"):
+    """Remove the database, the exports, .build/ (published builds, the classifier cache) and
+    target/ except dbt's partial-parse file, which a user's next build would have too."""
+    for name in ("labeling.duckdb", "labeling.duckdb.wal", "exports", ".build"):
         path = project / name
         if path.is_dir():
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
+    target = project / "target"
+    if target.is_dir():
+        for path in target.iterdir():
+            if path.name != "partial_parse.msgpack":
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def contenders(size: int, raw: Path, work: Path, seed_max: int) -> dict[str, tuple]:
@@ -185,6 +216,7 @@ def contenders(size: int, raw: Path, work: Path, seed_max: int) -> dict[str, tup
         "pandas": ([sys.executable, str(PROJECT / "scripts" / "lesson_labeling.py"), str(raw),
                     str(out / "pandas.csv")], work, plain, lambda: None),
         "duckdb_sql": ([sys.executable, "-c", DUCKDB_SQL, str(raw), str(out)], work, plain, lambda: None),
+        "polars": ([sys.executable, "-c", POLARS, str(raw), str(out)], work, plain, lambda: None),
     }
     if size <= seed_max:
         # The seed path needs the files inside the project (dbt writes compiled seeds by path).
@@ -197,13 +229,15 @@ def contenders(size: int, raw: Path, work: Path, seed_max: int) -> dict[str, tup
     return found
 
 
-def run_size(size: int, repeat: int, data_root: Path, seed_max: int) -> dict:
+def run_size(size: int, repeat: int, data_root: Path, seed_max: int,
+             chosen: tuple[str, ...] = CONTENDERS) -> dict:
     raw = data_root / f"{size:g}"
     if not (raw / "tags.csv").exists():
         generate(size, raw)
     with tempfile.TemporaryDirectory(prefix=f"bench-{size}-") as tmp:
         runs: dict[str, list[dict[str, float]]] = {}
-        plan = contenders(size, raw, Path(tmp), seed_max)
+        plan = {name: spec for name, spec in contenders(size, raw, Path(tmp), seed_max).items()
+                if name in chosen or name == "duckdb_sql"}
         for _ in range(repeat):
             for name, (command, cwd, env, prepare) in plan.items():
                 prepare()
@@ -246,6 +280,9 @@ def run_minimal(raw: Path, repeat: int) -> dict:
                                project, dbt_env(project, Path("data/bench"), "seed"), lambda: fresh(project)),
             "dbt_build_workflow": ([str(BIN / "dbt"), "build", "--project-dir", str(project)], project,
                                    dbt_env(project, Path("data/bench"), "seed"), lambda: fresh(project)),
+            # Right after dbt_build_workflow, on the project it built: nothing changed.
+            "dbt_rebuild_workflow": ([str(BIN / "dbt"), "build", "--project-dir", str(project)], project,
+                                     dbt_env(project, Path("data/bench"), "seed"), lambda: None),
         }
         runs: dict[str, list[dict[str, float]]] = {}
         for _ in range(repeat):
@@ -298,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed-max", type=int, default=100_000, help="largest size that also runs the seed path")
     parser.add_argument("--minimal", type=Path, metavar="RAW_DIR",
                         help="also compare our build with dbt's minimal project on this data folder")
+    parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS),
+                        help="which contenders to run on the generated sizes (duckdb_sql, the baseline, always runs)")
     parser.add_argument("--data", type=Path, default=HERE / "data", help="cache of generated data")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="folder for the JSON and Markdown results")
     args = parser.parse_args(argv)
@@ -305,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"started": started, "repeat": args.repeat, "machine": machine(), "sizes": []}
     for size in args.sizes:
         print(f"size {size:,}", flush=True)
-        result["sizes"].append(run_size(size, args.repeat, args.data, args.seed_max))
+        result["sizes"].append(run_size(size, args.repeat, args.data, args.seed_max, tuple(args.contenders)))
     if args.minimal:
         result["minimal"] = run_minimal(args.minimal.resolve(), args.repeat)
     args.out.mkdir(parents=True, exist_ok=True)

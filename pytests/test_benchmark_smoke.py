@@ -32,7 +32,7 @@ def test_harness_smoke_1e3(tmp_path: Path) -> None:
     data = json.loads(json_file.read_text())
     [size] = data["sizes"]
     assert size["rows"] == 1000
-    assert set(size["median"]) == {"dbt_build", "dbt_build_seed", "pandas", "duckdb_sql"}
+    assert set(size["median"]) == {"dbt_build", "dbt_build_seed", "pandas", "duckdb_sql", "polars"}
     assert size["ratio"]["duckdb_sql"] == {"time": 1.0, "memory": 1.0}
     assert all(m["seconds"] > 0 and m["peak_mib"] > 10 for m in size["median"].values())
     assert "| 1,000 | dbt_build |" in (json_file.with_suffix(".md")).read_text()

@@ -85,7 +85,5 @@ problems as (
 )
 
 select * from problems
-{%- if same %}
--- The fingerprints of both sides were equal when this test ran: nothing to compare.
-where false
-{%- endif %}
+{#- When the fingerprints of both sides were equal, there is nothing to compare. #}
+where {{ 'false' if same else 'true' }}
