@@ -31,14 +31,23 @@ $(BIN)/dbt: requirements.txt pyproject.toml
 
 setup: $(BIN)/dbt ## Create .venv and install the pinned requirements
 
+# make build and make real skip the build when nothing it reads changed since the published
+# build (scripts/up_to_date.py); FORCE=1 builds anyway.
+FORCE ?=
+define checked_build
+	@if $(1) $(BIN)/python scripts/up_to_date.py check $(if $(FORCE),--force); then exit 0; fi; \
+	set -e; \
+	$(1) $(BIN)/python scripts/check_raw.py; \
+	$(1) $(BIN)/dbt build; \
+	$(1) $(BIN)/python scripts/up_to_date.py record
+endef
+
 build: setup ## dbt build on the bundled sample (data/sample): check, load, transform, test, export
-	$(BIN)/python scripts/check_raw.py
-	$(BIN)/dbt build
+	$(call checked_build,)
 
 real: setup ## Extract the real data (MIRROR=dir to copy a mirror) and dbt build on it
 	$(BIN)/python scripts/extract.py $(if $(MIRROR),--from $(MIRROR))
-	LABELING_RAW_DIR=$(REAL_DIR) $(BIN)/python scripts/check_raw.py
-	LABELING_RAW_DIR=$(REAL_DIR) $(BIN)/dbt build
+	$(call checked_build,LABELING_RAW_DIR=$(REAL_DIR))
 
 lint: setup ## SQLFluff and the other pre-commit hooks on every file
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure

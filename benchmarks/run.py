@@ -21,8 +21,10 @@ With ``--minimal`` it also runs, on a data folder (default: the real data mirror
 with seeds against dbt's own minimal project (two seeds, a table model, an external CSV), and
 ``dbt_build_workflow``: the same build with the labeling workflow (labeling functions, the
 classifier of label issues, the active-learning queue) included, from a fresh database and an
-empty classifier cache; and ``dbt_rebuild_workflow``: that whole build again on the built
-project when nothing changed (same files, code and vars), where the classifier is reused.
+empty classifier cache; ``dbt_rebuild_workflow``: that whole build again on the built
+project when nothing changed (same files, code and vars), where the classifier is reused; and
+``make_rebuild``: the README's ``make build`` on that unchanged project, which its up-to-date
+check (``scripts/up_to_date.py``) turns into no build at all.
 
 The ``dbt_build*`` contenders leave the labeling workflow out (``--exclude
 tag:labeling_workflow``): regular expressions over every row and a classifier trained on 10
@@ -182,7 +184,10 @@ def project_copy(dest: Path) -> Path:
 
 
 def dbt_env(project: Path, raw_dir: Path, load: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "LABELING_"))}
+    """The environment of a dbt contender: no DBT_/LABELING_ settings of the caller's shell except
+    LABELING_MEMORY_LIMIT (--memory-limit), which is the setting being measured."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DBT_", "LABELING_")) or k == "LABELING_MEMORY_LIMIT"}
     env.update(DBT_PROFILES_DIR=str(project / "profiles"), DBT_SEND_ANONYMOUS_USAGE_STATS="false",
                LABELING_RAW_DIR=str(raw_dir), LABELING_LOAD=load, PATH=f"{BIN}:{env.get('PATH', '')}")
     return env
@@ -269,6 +274,7 @@ def run_minimal(raw: Path, repeat: int) -> dict:
         for name in ("projects.csv", "tags.csv"):
             shutil.copyfile(raw / name, minimal / "seeds" / name)
         project = project_copy(work / "project")
+        (project / ".venv").symlink_to(BIN.parent)  # for make build
         (project / "data" / "bench").mkdir(parents=True)
         for name in ("projects.csv", "tags.csv"):
             shutil.copyfile(raw / name, project / "data" / "bench" / name)
@@ -283,6 +289,11 @@ def run_minimal(raw: Path, repeat: int) -> dict:
             # Right after dbt_build_workflow, on the project it built: nothing changed.
             "dbt_rebuild_workflow": ([str(BIN / "dbt"), "build", "--project-dir", str(project)], project,
                                      dbt_env(project, Path("data/bench"), "seed"), lambda: None),
+            # The README's command on the same unchanged project: make build's up-to-date check
+            # (scripts/up_to_date.py). Its first make build (untimed) records the inputs.
+            "make_rebuild": (["make", "build"], project, dbt_env(project, Path("data/bench"), "seed"),
+                             lambda: subprocess.run(["make", "build"], cwd=project, check=True, capture_output=True,
+                                                    env=dbt_env(project, Path("data/bench"), "seed"))),
         }
         runs: dict[str, list[dict[str, float]]] = {}
         for _ in range(repeat):
@@ -337,11 +348,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="also compare our build with dbt's minimal project on this data folder")
     parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS),
                         help="which contenders to run on the generated sizes (duckdb_sql, the baseline, always runs)")
+    parser.add_argument("--memory-limit", metavar="SIZE",
+                        help="DuckDB memory_limit of the dbt builds (LABELING_MEMORY_LIMIT; the profile's default is 3GB)")
     parser.add_argument("--data", type=Path, default=HERE / "data", help="cache of generated data")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="folder for the JSON and Markdown results")
     args = parser.parse_args(argv)
+    if args.memory_limit:
+        os.environ["LABELING_MEMORY_LIMIT"] = args.memory_limit
     started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
-    result = {"started": started, "repeat": args.repeat, "machine": machine(), "sizes": []}
+    result = {"started": started, "repeat": args.repeat, "machine": machine(), "sizes": [],
+              "memory_limit": os.environ.get("LABELING_MEMORY_LIMIT", "3GB (profile default)")}
     for size in args.sizes:
         print(f"size {size:,}", flush=True)
         result["sizes"].append(run_size(size, args.repeat, args.data, args.seed_max, tuple(args.contenders)))
