@@ -19,11 +19,14 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
+
+# scikit-learn is imported where a model is trained, not with this module: importing it takes
+# over a second, and a build that reuses the cached probabilities never trains.
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 #: Name of the model, written next to every probability.
 MODEL_NAME = "tfidf_logreg"
@@ -36,6 +39,10 @@ def project_text(title: str | None, description: str | None) -> str:
 
 def make_classifier(seed: int) -> Pipeline:
     """A fresh, unfitted TF-IDF + logistic-regression pipeline with a fixed random seed."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
     return Pipeline(
         [
             ("tfidf", TfidfVectorizer(ngram_range=(1, 1), sublinear_tf=True)),
@@ -104,6 +111,8 @@ def cross_validated_probabilities(
             f"cross-validation needs at least two labeled projects of two tags; got {len(labels)} "
             f"projects of {len(classes)} tag(s)"
         )
+    from sklearn.model_selection import StratifiedKFold
+
     used = folds_for(labels, folds)
     text_array = np.asarray(texts, dtype=object)
     label_array = np.asarray(labels, dtype=object)

@@ -123,8 +123,7 @@ def model(dbt, session):
 
 def _input_sha256(labeling_ml, folds, seed, labeled_ids, labeled_texts, labels, unlabeled_ids, unlabeled_texts):
     """sha256 of everything that decides the probabilities (see the module docstring)."""
-    import numpy
-    import sklearn
+    from importlib.metadata import version
 
     digest = hashlib.sha256()
 
@@ -134,7 +133,7 @@ def _input_sha256(labeling_ml, folds, seed, labeled_ids, labeled_texts, labels, 
             digest.update(len(text).to_bytes(8, "little"))
             digest.update(text.encode("utf-8", "surrogatepass"))
 
-    add("folds", folds, "seed", seed, "sklearn", sklearn.__version__, "numpy", numpy.__version__,
+    add("folds", folds, "seed", seed, "sklearn", version("scikit-learn"), "numpy", version("numpy"),
         "python", sys.version_info[:2])
     add("labeling_ml.py", Path(labeling_ml.__file__).read_text(encoding="utf-8"))
     add("model", inspect.getsource(model), inspect.getsource(_long))
