@@ -36,6 +36,10 @@ from importlib.metadata import distributions
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR / "plugins"))
+from labeling.paths import anchored  # noqa: E402
+from labeling.publish import sha256_of  # noqa: E402
+
 #: Top-level folders a build never reads (or writes itself).
 SKIPPED_AT_TOP = {".git", "target", "logs", "exports", ".build", "benchmarks", "pytests", "ci-artifacts",
                   "docs-site", ".labelstudio", ".pytest_cache", ".ci"}
@@ -43,19 +47,6 @@ SKIPPED_AT_TOP = {".git", "target", "logs", "exports", ".build", "benchmarks", "
 SKIPPED_ANYWHERE = {"__pycache__", ".DS_Store"}
 RECORD = ".build/up_to_date.json"
 PENDING = ".build/up_to_date.pending.json"
-
-
-def _anchored(value: str | None, default: str, root: Path) -> Path:
-    path = Path(value or default).expanduser()
-    return path if path.is_absolute() else root / path
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _files(folder: Path, root: Path) -> list[Path]:
@@ -85,13 +76,13 @@ def fingerprint(root: Path = PROJECT_DIR, environ: dict[str, str] | None = None)
 
     folders = [root]
     for variable, default in (("LABELING_RAW_DIR", "data/sample"), ("LABELING_ANNOTATIONS_DIR", "data/annotations")):
-        folder = _anchored(environ.get(variable), default, root).resolve()
+        folder = anchored(environ.get(variable) or default, root).resolve()
         if not folder.is_relative_to(root):
             folders.append(folder)
     for folder in folders:
         add("folder", str(folder))
         for path in _files(folder, root):
-            add(str(path.relative_to(folder)), _file_digest(path))
+            add(str(path.relative_to(folder)), sha256_of(path))
     for name in sorted(environ):
         if name.startswith(("LABELING_", "DBT_")):
             add("env", name, environ[name])
@@ -103,8 +94,8 @@ def fingerprint(root: Path = PROJECT_DIR, environ: dict[str, str] | None = None)
 def published_build(root: Path = PROJECT_DIR, environ: dict[str, str] | None = None) -> str | None:
     """The ``invocation_id`` of the published build, or None when there is none (or no database)."""
     environ = dict(os.environ if environ is None else environ)
-    manifest = _anchored(environ.get("LABELING_EXPORT_DIR"), "exports", root) / "current" / "manifest.json"
-    database = _anchored(environ.get("LABELING_DB_PATH"), "labeling.duckdb", root)
+    manifest = anchored(environ.get("LABELING_EXPORT_DIR") or "exports", root) / "current" / "manifest.json"
+    database = anchored(environ.get("LABELING_DB_PATH") or "labeling.duckdb", root)
     try:
         build = json.loads(manifest.read_text(encoding="utf-8")).get("invocation_id")
     except (OSError, ValueError):
