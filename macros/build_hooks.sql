@@ -240,6 +240,24 @@
                            'shown': raw_dir ~ '/' ~ source.name ~ '.csv', 'full': false,
                            'allow_empty': false}) -%}
     {%- endfor -%}
+    {#- The batches this build reads for the first time (labeling.batches): the same checks. -#}
+    {%- set plan = labeling_batch_plan() -%}
+    {%- for batch in plan.batches if batch.name in plan.new and batch.name != 'initial' -%}
+      {%- for file_name, file in batch.files.items() -%}
+        {%- set source_name = file_name.split('.')[0] -%}
+        {%- for source in graph.sources.values()
+              if source.package_name == project_name and source.source_name == 'madewithml_files'
+              and source.name == source_name -%}
+          {%- set columns = {} -%}
+          {%- for name, column in source.columns.items() -%}
+            {%- do columns.update({name: column.data_type}) -%}
+          {%- endfor -%}
+          {%- do files.append({'name': file.shown, 'path': file.path, 'columns': columns,
+                               'node': source.unique_id, 'shown': file.path, 'full': false,
+                               'allow_empty': file_name == 'tags.csv'}) -%}
+        {%- endfor -%}
+      {%- endfor -%}
+    {%- endfor -%}
   {%- endif -%}
   {{ return(files) }}
 {% endmacro %}

@@ -23,6 +23,9 @@ SQL functions it registers on every connection (used by the macros):
     the SQL that casts a raw text column only when it is canonical (the fast load path);
 ``labeling_csv_options(kind)``
     the one CSV dialect, as ``read_csv`` or ``COPY`` options;
+``labeling_plan_batches(recorded_json, full_refresh, missing_json, invocation_json)``
+    plan which raw batches this build reads (``labeling.batches``), once, in on-run-start;
+    ``labeling_batch_plan()`` that plan (JSON), as the staging and incremental models read it;
 ``labeling_claim_export_dir(path)``
     '' when the export folder is the project's (or new or empty), else why not;
 ``labeling_check_annotations()``
@@ -50,7 +53,7 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import TargetConfig
 
-from labeling import annotations, raw_files
+from labeling import annotations, batches, raw_files
 from labeling.faults import fault
 from labeling.paths import anchored, command, project_dir, sql_string
 from labeling.publish import (ExportFolder, ExportFolderError, Generations, Publication, StagedExport,
@@ -63,6 +66,11 @@ WRITING_COMMANDS = {"build", "run", "seed", "snapshot", "test", "retry", "clone"
 def annotations_dir() -> Path:
     """The annotations folder: ``LABELING_ANNOTATIONS_DIR``, default ``data/annotations``."""
     return anchored(os.environ.get("LABELING_ANNOTATIONS_DIR", annotations.DEFAULT_DIR))
+
+
+def raw_dir() -> Path:
+    """The raw folder: ``LABELING_RAW_DIR``, default ``data/sample``, anchored on the project."""
+    return anchored(os.environ.get("LABELING_RAW_DIR", "data/sample"))
 
 
 def _is_local_file(path: str | None) -> bool:
@@ -82,6 +90,7 @@ class Plugin(BasePlugin):
         self.publication: Publication | None = None
         self.read_only_catalog: tuple[str, Path | None] | None = None
         self.connection: Any = None
+        self.plan: str | None = None
 
     # -- connection setup --------------------------------------------------------------------
     def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
@@ -146,6 +155,9 @@ class Plugin(BasePlugin):
             lambda kind: raw_files.copy_options() if kind == "copy" else raw_files.read_csv_options(),
             ["VARCHAR"], "VARCHAR", side_effects=False,
         )
+        conn.create_function("labeling_plan_batches", self.plan_batches, ["VARCHAR", "BOOLEAN", "VARCHAR", "VARCHAR"],
+                             "VARCHAR", side_effects=True)
+        conn.create_function("labeling_batch_plan", self.batch_plan, [], "VARCHAR", side_effects=True)
         conn.create_function("labeling_claim_export_dir", self.claim_export_dir, ["VARCHAR"], "VARCHAR",
                              side_effects=True)
         conn.create_function(
@@ -163,12 +175,27 @@ class Plugin(BasePlugin):
         read_csv path reads raw files with, in the one dialect."""
         if self.read_only_catalog is not None:
             conn.execute(f'use "{self.read_only_catalog[0]}"')
-        raw_dir = str(anchored(os.environ.get("LABELING_RAW_DIR", "data/sample")))
-        conn.execute("set variable labeling_raw_dir = ?", [raw_dir])
+        conn.execute("set variable labeling_raw_dir = ?", [str(raw_dir())])
         conn.execute("create or replace temp macro labeling_read_raw(path, cols) as table "
                      f"select * from read_csv(path, columns = cols, {raw_files.read_csv_options()})")
         for tool in annotations.TOOLS:
             conn.execute(annotations.table_macro_sql(tool, annotations_dir()))
+
+    # -- batches -----------------------------------------------------------------------------
+    def plan_batches(self, recorded_json: str, full_refresh: bool, missing_tables_json: str,
+                     invocation_json: str) -> str:
+        """Plan this build's batches once (on-run-start, from what the database recorded and
+        the invocation's vars and target); ``labeling.batches.plan`` as JSON."""
+        self.plan = batches.plan_json(project_dir(), raw_dir(), recorded_json, full_refresh,
+                                      missing_tables_json, invocation_json)
+        return self.plan
+
+    def batch_plan(self) -> str:
+        """The plan of this build; before on-run-start planned (or in a command that does not
+        build), a full plan of every batch."""
+        if self.plan is None:
+            self.plan = batches.plan_json(project_dir(), raw_dir(), "[]", True, "[]", "{}")
+        return self.plan
 
     # -- exports -----------------------------------------------------------------------------
     def claim_export_dir(self, path: str) -> str:

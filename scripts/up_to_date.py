@@ -28,67 +28,23 @@ build (its ``invocation_id``); it counts only while that build is the one publis
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
-from importlib.metadata import distributions
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR / "plugins"))
 from labeling.paths import anchored  # noqa: E402
-from labeling.publish import sha256_of  # noqa: E402
+from labeling.fingerprint import fingerprint as project_fingerprint  # noqa: E402
 
-#: Top-level folders a build never reads (or writes itself).
-SKIPPED_AT_TOP = {".git", "target", "logs", "exports", ".build", "benchmarks", "pytests", "ci-artifacts",
-                  "docs-site", ".labelstudio", ".pytest_cache", ".ci"}
-#: Names skipped at any depth.
-SKIPPED_ANYWHERE = {"__pycache__", ".DS_Store"}
 RECORD = ".build/up_to_date.json"
 PENDING = ".build/up_to_date.pending.json"
 
 
-def _files(folder: Path, root: Path) -> list[Path]:
-    """Regular files under ``folder``, sorted, without the skipped folders and DuckDB files."""
-    found = []
-    for current, dirs, names in os.walk(folder):
-        here = Path(current)
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_ANYWHERE and not d.startswith(".venv")
-                         and not (here == root and d in SKIPPED_AT_TOP))
-        for name in sorted(names):
-            path = here / name
-            if name in SKIPPED_ANYWHERE or ".duckdb" in name or not path.is_file() or path.is_symlink():
-                continue
-            found.append(path)
-    return found
-
-
 def fingerprint(root: Path = PROJECT_DIR, environ: dict[str, str] | None = None) -> str:
-    """The sha256 of everything a build of ``root`` reads (see the module docstring)."""
-    environ = dict(os.environ if environ is None else environ)
-    digest = hashlib.sha256()
-
-    def add(*parts: str) -> None:
-        for part in parts:
-            data = part.encode("utf-8", "surrogateescape")
-            digest.update(len(data).to_bytes(8, "little") + data)
-
-    folders = [root]
-    for variable, default in (("LABELING_RAW_DIR", "data/sample"), ("LABELING_ANNOTATIONS_DIR", "data/annotations")):
-        folder = anchored(environ.get(variable) or default, root).resolve()
-        if not folder.is_relative_to(root):
-            folders.append(folder)
-    for folder in folders:
-        add("folder", str(folder))
-        for path in _files(folder, root):
-            add(str(path.relative_to(folder)), sha256_of(path))
-    for name in sorted(environ):
-        if name.startswith(("LABELING_", "DBT_")):
-            add("env", name, environ[name])
-    for dist in sorted((d.metadata["Name"] or "", d.version) for d in distributions()):
-        add("dist", *dist)
-    return digest.hexdigest()
+    """The sha256 of everything a build of ``root`` reads (``labeling.fingerprint``)."""
+    return project_fingerprint(root, environ)
 
 
 def published_build(root: Path = PROJECT_DIR, environ: dict[str, str] | None = None) -> str | None:

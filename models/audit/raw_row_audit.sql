@@ -3,24 +3,35 @@
 -- or a reviewer rather than by its own tag. The other rows - labeled by their own tag, without
 -- an issue - are counted in raw_row_outcomes and are in labeled_projects; writing each of
 -- them here too would double what a large build writes. Only the rows of the ids that need a
--- look (int_raw_ids_classified) are joined back.
+-- look (int_raw_ids_classified) are joined back. Incremental: a build that reads new raw
+-- batches recomputes only the rows of the ids that occur in them.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    database=target.database,
+    pre_hook="{{ labeling_delete_rows_of_new_ids('project_id') }}",
+) }}
 with
 
 ids as (
 
     select * from {{ ref('int_raw_ids_classified') }}
+    where {{ labeling_only_new_ids('project_id') }}
 
 ),
 
 projects as (
 
     select * from {{ ref('stg_madewithml__projects') }}
+    where {{ labeling_only_new_ids('project_id') }}
 
 ),
 
 tags as (
 
     select * from {{ ref('stg_madewithml__tags') }}
+    where {{ labeling_only_new_ids('project_id') }}
 
 ),
 
@@ -60,6 +71,7 @@ project_rows as (
 
     select
         'projects.csv' as raw_file,
+        projects.batch,
         projects.raw_row_number,
         projects.project_id,
         -- Labeled when the project has a final label: its tag, or one from annotations or a
@@ -90,6 +102,7 @@ tag_rows as (
 
     select
         'tags.csv' as raw_file,
+        tags.batch,
         tags.raw_row_number,
         tags.project_id,
         case
@@ -132,6 +145,7 @@ audited as (
 
 select
     raw_file,
+    batch,
     raw_row_number,
     project_id,
     outcome,

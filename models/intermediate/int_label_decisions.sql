@@ -3,16 +3,26 @@
 -- tag given in tags.csv; with what each source said. NULL tag: no source gives one.
 -- Narrow on purpose (no text): labeled_projects takes the text from staging by raw row, so
 -- the 10-million-row path writes each title and description once.
-{{ config(materialized='table', database=target.database) }}
+-- Incremental: a build that reads new raw batches recomputes only the rows of the ids that
+-- occur in them (a new tag row can label, or duplicate, a project of an earlier batch).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    database=target.database,
+    pre_hook="{{ labeling_delete_rows_of_new_ids('project_id') }}",
+) }}
 with
 
 projects as (
 
     select
+        batch,
         raw_row_number,
         project_id
 
     from {{ ref('stg_madewithml__projects') }}
+    where {{ labeling_only_new_ids('project_id') }}
 
 ),
 
@@ -23,6 +33,7 @@ tags as (
         tag
 
     from {{ ref('stg_madewithml__tags') }}
+    where {{ labeling_only_new_ids('project_id') }}
 
 ),
 
@@ -55,6 +66,7 @@ decided as (
 
     select
         projects.project_id,
+        projects.batch,
         projects.raw_row_number,
         tags.project_id is not null as has_tag_row,
         tags.tag as given_tag,

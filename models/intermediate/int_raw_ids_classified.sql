@@ -6,11 +6,21 @@
 -- need a look. Labels from annotations and reviewers are read from their own models rather
 -- than through int_label_decisions, so the accounting still runs (and names the raw rows)
 -- when the decisions' uniqueness test fails on duplicate ids.
+-- Incremental: a build that reads new raw batches recomputes only the ids that occur in them
+-- (from all their rows, earlier batches' included); every count is per id.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    database=target.database,
+    pre_hook="{{ labeling_delete_rows_of_new_ids('project_id') }}",
+) }}
 with
 
 projects as (
 
     select project_id from {{ ref('stg_madewithml__projects') }}
+    where {{ labeling_only_new_ids('project_id') }}
 
 ),
 
@@ -21,6 +31,7 @@ tags as (
         tag
 
     from {{ ref('stg_madewithml__tags') }}
+    where {{ labeling_only_new_ids('project_id') }}
 
 ),
 

@@ -2,17 +2,29 @@
 -- annotation consensus, else the tag of tags.csv), with their raw values. With no annotations
 -- and no corrections the final label is the given tag, and this is the lesson's merge and
 -- notnull filter.
+-- Incremental: a build that reads new raw batches recomputes only the projects whose ids occur
+-- in them.
+-- depends_on: {{ ref('stg_madewithml__tags') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    database=target.database,
+    pre_hook="{{ labeling_delete_rows_of_new_ids('id') }}",
+) }}
 with
 
 decisions as (
 
     select * from {{ ref('int_label_decisions') }}
+    where {{ labeling_only_new_ids('project_id') }}
 
 ),
 
 projects as (
 
     select * from {{ ref('stg_madewithml__projects') }}
+    where {{ labeling_only_new_ids('project_id') }}
 
 ),
 
@@ -28,7 +40,9 @@ labeled as (
     from decisions
     -- By raw row, not id: a duplicated id (a blocking issue) is not multiplied again here.
     inner join projects
-        on decisions.raw_row_number = projects.raw_row_number
+        on
+            decisions.batch = projects.batch
+            and decisions.raw_row_number = projects.raw_row_number
     where decisions.tag is not null
 
 )

@@ -78,13 +78,23 @@ class ExportFolderError(RuntimeError):
     """The export folder holds files the project did not create; nothing was changed."""
 
 
+_SHA256_SEEN: dict[tuple[str, int, int, int, int], str] = {}
+
+
 def sha256_of(path: Path) -> str:
-    """The hex sha256 of a file, read in 1 MiB chunks."""
+    """The hex sha256 of a file, read in 1 MiB chunks. Remembered for this process by the
+    file's identity, size and modification time, so a build that hashes a large raw file for
+    its batch plan and again for its export manifest reads it once."""
+    stat = path.stat()
+    identity = (str(path.resolve()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if identity in _SHA256_SEEN:
+        return _SHA256_SEEN[identity]
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+    _SHA256_SEEN[identity] = digest.hexdigest()
+    return _SHA256_SEEN[identity]
 
 
 def fsync_path(path: Path) -> None:

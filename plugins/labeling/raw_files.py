@@ -25,6 +25,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from labeling.batches import check_batches
 from labeling.paths import sql_string
 
 # The raw files of the Made With ML lesson, in the raw folder (LABELING_RAW_DIR).
@@ -271,6 +272,7 @@ def check_raw_folder(project: Path, raw_dir_setting: str, load_mode: str) -> lis
         f"hold {' and '.join(RAW_FILES)}. Nothing was loaded or changed."
         for name in RAW_FILES if not (absolute / name).is_file()
     ]
+    problems += check_batches(absolute, shown, load_mode)
     if load_mode == "seed":
         if raw_dir.is_absolute():
             try:

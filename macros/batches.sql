@@ -1,0 +1,232 @@
+{% macro labeling_batch_plan() %}
+  {#- This build's batch plan (labeling.batches.plan, made once by on-run-start): mode
+      ('full' or 'incremental'), reason, rebuild_key, batches (every batch with its files) and
+      new (the names of the batches this build reads). At parse time, without a database, a
+      full plan of the initial files. -#}
+  {%- if not execute -%}
+    {{ return({'mode': 'full', 'reason': 'parse', 'rebuild_key': '', 'new': ['initial'],
+               'batches': [{'name': 'initial', 'files': {
+                   'projects.csv': {'path': '', 'shown': 'projects.csv', 'sha256': ''},
+                   'tags.csv': {'path': '', 'shown': 'tags.csv', 'sha256': ''}}}]}) }}
+  {%- endif -%}
+  {{ return(fromjson(run_query('select labeling_batch_plan()')[0][0])) }}
+{% endmacro %}
+
+
+{% macro labeling_reads_new_batches_only() %}
+  {#- Whether the model being built reads only the batches not applied yet: an incremental
+      model whose table exists, in an incremental build. A full build has dropped the
+      incremental tables first (labeling_plan_batches), so the two agree; if they do not,
+      stop rather than append every row again. -#}
+  {#- A unit test has no `this`: it tests the full form. -#}
+  {%- if not execute or this is none or not is_incremental() -%}
+    {{ return(false) }}
+  {%- endif -%}
+  {%- set plan = labeling_batch_plan() -%}
+  {%- if plan.mode != 'incremental' -%}
+    {{ exceptions.raise_compiler_error("labeling: " ~ this ~ " exists in a full build ("
+        ~ plan.reason ~ "); on-run-start should have dropped it. Run dbt build --full-refresh.") }}
+  {%- endif -%}
+  {{ return(true) }}
+{% endmacro %}
+
+
+{% macro labeling_raw_batch_files(file_name) %}
+  {#- The raw files named file_name (projects.csv or tags.csv) that the model being built reads,
+      in batch order, as [{batch, path, shown, empty}]: only the new batches' when it reads new
+      batches only, else every batch's. When there is nothing to read, one entry with empty
+      true: the initial file, read with `where false` (no rows, the same columns). -#}
+  {%- set plan = labeling_batch_plan() -%}
+  {%- set only_new = labeling_reads_new_batches_only() -%}
+  {%- set files = [] -%}
+  {%- for batch in plan.batches if batch.name in plan.new or not only_new -%}
+    {%- set file = batch.files[file_name] -%}
+    {%- do files.append({'batch': batch.name, 'path': file.path, 'shown': file.shown, 'empty': false}) -%}
+  {%- endfor -%}
+  {%- if files | length == 0 -%}
+    {%- do files.append({'batch': 'initial', 'path': '', 'shown': file_name, 'empty': true}) -%}
+  {%- endif -%}
+  {{ return(files) }}
+{% endmacro %}
+
+
+{% macro labeling_raw_batch_rows(table, file) %}
+  {#- The raw rows of one file of labeling_raw_batch_files, as text (read_csv path) or typed
+      (seeds), with source_rowid, the 0-based position of the row in its file. The initial
+      file is read through source() (so lineage shows it); a batch's file through the same
+      read_csv table macro, in the same dialect, with the source's columns. -#}
+  {%- if file.batch == 'initial' -%}
+    select
+        *,
+        {{ labeling_source_row_index() }} as source_rowid
+    from {{ source(labeling_raw_source(), table) }}
+  {%- else -%}
+    {%- set columns = [] -%}
+    {%- for source_node in graph.sources.values()
+          if source_node.package_name == project_name and source_node.source_name == 'madewithml_files'
+          and source_node.name == table -%}
+      {%- for name, column in source_node.columns.items() -%}
+        {%- do columns.append("'" ~ name ~ "': '" ~ column.data_type | upper ~ "'") -%}
+      {%- endfor -%}
+    {%- endfor -%}
+    select
+        *,
+        row_number() over () - 1 as source_rowid
+    from labeling_read_raw({{ labeling_sql_string(file.path) }}, {{ '{' ~ columns | join(', ') ~ '}' }})
+  {%- endif %}
+  {%- if file.empty %}
+    where false
+  {%- endif -%}
+{% endmacro %}
+
+
+{% macro labeling_in_new_batches(column) %}
+  {#- SQL condition: the row's batch (column) is one this build reads for the first time. -#}
+  {%- set names = [] -%}
+  {%- for name in labeling_batch_plan().new -%}
+    {%- do names.append(labeling_sql_string(name)) -%}
+  {%- endfor -%}
+  {{ return((column ~ ' in (' ~ names | join(', ') ~ ')') if names | length > 0 else 'false') }}
+{% endmacro %}
+
+
+{% macro labeling_new_project_ids() %}
+  {#- SQL: the project ids of the raw rows this build reads for the first time (of either
+      file, NULL included): the ids whose rows the incremental models recompute. -#}
+  {%- set sql -%}
+    select project_id from {{ labeling_relation('stg_madewithml__projects') }} where {{ labeling_in_new_batches('batch') }}
+    union
+    select project_id from {{ labeling_relation('stg_madewithml__tags') }} where {{ labeling_in_new_batches('batch') }}
+  {%- endset -%}
+  {{ return(sql) }}
+{% endmacro %}
+
+
+{% macro labeling_relation(name) %}
+  {#- The relation of this project's model `name`, from the graph rather than ref(), so that data
+      tests may name staging in their `where` without depending on it (models that call this
+      ref the same models themselves, which orders the build). -#}
+  {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and node.package_name == project_name and node.name == name -%}
+    {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
+  {%- endfor -%}
+  {{ exceptions.raise_compiler_error("labeling: no model named " ~ name) }}
+{% endmacro %}
+
+
+{% macro labeling_only_new_ids(column, active=none) %}
+  {#- SQL condition for the incremental models (and, with active=true, their tests): true in a
+      full build; in an incremental one, the row's column (a project id) is one of
+      labeling_new_project_ids (NULL-safe). -#}
+  {%- if not (labeling_reads_new_batches_only() if active is none else active) -%}
+    {{ return('true') }}
+  {%- endif -%}
+  {{ return('(' ~ column ~ ' in (' ~ labeling_new_project_ids() ~ ') or (' ~ column
+      ~ ' is null and exists (select 1 from (' ~ labeling_new_project_ids()
+      ~ ') as new_ids where new_ids.project_id is null)))') }}
+{% endmacro %}
+
+
+{% macro labeling_delete_rows_of_new_ids(column) %}
+  {#- pre-hook of the incremental models keyed by project id: in an incremental build, delete
+      the rows of the ids the new batches touch, which the model then recomputes and appends
+      (all rows of those ids, old batches' included). A no-op in a full build. -#}
+  {%- if not labeling_reads_new_batches_only() -%}
+    {{ return('select 1') }}
+  {%- endif -%}
+  {{ return('delete from ' ~ this ~ ' where ' ~ labeling_only_new_ids(column)) }}
+{% endmacro %}
+
+
+{% macro labeling_plan_batches() %}
+  {#- on-run-start of a build: plan which raw batches it reads (labeling.batches.plan), from
+      audit.raw_batches in the database being built (a copy of the published one) and the
+      incremental tables it has. A full plan drops the incremental tables (through the
+      adapter, so dbt's cache agrees) and they are rebuilt from every batch; an incremental one
+      keeps them and the models read only the new batches. Logs the decision and its reason. -#}
+  {%- if not execute or not run_query('select labeling_build_mode()')[0][0] -%}
+    {{ return('select 1') }}
+  {%- endif -%}
+  {%- set existing = [] -%}
+  {%- set missing = [] -%}
+  {%- set recorded = [] -%}
+  {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and node.package_name == project_name
+        and node.config.materialized == 'incremental' -%}
+    {%- set relation = adapter.get_relation(database=node.database, schema=node.schema,
+                                            identifier=node.alias) -%}
+    {%- if relation is none -%}
+      {%- do missing.append(node.name) -%}
+    {%- else -%}
+      {%- do existing.append(relation) -%}
+      {%- if node.name == 'raw_batches' -%}
+        {%- for row in run_query('select batch, raw_file, sha256, rebuild_key from ' ~ relation) -%}
+          {%- do recorded.append({'batch': row[0], 'raw_file': row[1], 'sha256': row[2],
+                                  'rebuild_key': row[3]}) -%}
+        {%- endfor -%}
+      {%- endif -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- set plan = fromjson(run_query('select labeling_plan_batches('
+      ~ labeling_sql_string(tojson(recorded)) ~ ', '
+      ~ ('true' if flags.FULL_REFRESH else 'false') ~ ', '
+      ~ labeling_sql_string(tojson(missing)) ~ ', '
+      ~ labeling_sql_string(tojson({'vars': invocation_args_dict.get('vars', {}), 'target': target.name})) ~ ')')[0][0]) -%}
+  {%- if plan.mode == 'full' -%}
+    {%- for relation in existing -%}
+      {%- do adapter.drop_relation(relation) -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {%- do log('labeling: batches: ' ~ plan.mode ~ ' build (' ~ plan.reason ~ '); reading '
+      ~ (plan.new | join(', ') if plan.new | length > 0 else 'no new batch'), info=True) -%}
+  {{ return('select 1') }}
+{% endmacro %}
+
+
+{% macro get_where_subquery(relation) -%}
+  {#- dbt's `where` config of data tests, plus three placeholders that make a test on an
+      incremental model check, in an incremental build, only what the new batches can change
+      (in a full build, everything). The tested tables have been checked whole by the builds
+      that made their other rows, and nothing else changed since (the batch plan's rebuild key):
+        labeling_new_batches            rows of the batches read for the first time (`batch`);
+        labeling_new_ids:<column>        rows whose project id (<column>) occurs in them;
+        labeling_new_groups:<id>:<cols>  rows sharing the comma-separated columns <cols> with a
+                                         row of such an id (for uniqueness of other columns).
+      A tested model's meta `labeling_incremental_tests` gives its tests' default (one of the
+      above); a test that must see the whole table says `where: labeling_whole_table`. Any other
+      `where` is dbt's own. -#}
+  {%- set where = config.get('where') -%}
+  {%- if not execute -%}
+    {{ return(relation) }}
+  {%- endif -%}
+  {%- if not where -%}
+    {#- The default of a tested model: its meta labeling_incremental_tests. -#}
+    {%- for node in graph.nodes.values()
+          if node.resource_type == 'model' and node.package_name == project_name
+          and node.alias == relation.identifier and node.schema == relation.schema -%}
+      {%- set where = (node.config.meta or {}).get('labeling_incremental_tests') -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {%- if not where or where == 'labeling_whole_table' -%}
+    {{ return(relation) }}
+  {%- endif -%}
+  {%- if where.startswith('labeling_new_') -%}
+    {%- set plan = labeling_batch_plan() -%}
+    {%- set active = plan.mode == 'incremental' -%}
+    {%- set parts = where.split(':') -%}
+    {%- if not active -%}
+      {%- set where = 'true' -%}
+    {%- elif parts[0] == 'labeling_new_batches' -%}
+      {%- set where = labeling_in_new_batches('batch') -%}
+    {%- elif parts[0] == 'labeling_new_ids' -%}
+      {%- set where = labeling_only_new_ids(parts[1], true) -%}
+    {%- elif parts[0] == 'labeling_new_groups' -%}
+      {%- set columns = parts[2].split(',') | join(', ') -%}
+      {%- set where = '(' ~ columns ~ ') in (select ' ~ columns ~ ' from ' ~ relation ~ ' where '
+          ~ labeling_only_new_ids(parts[1], true) ~ ')' -%}
+    {%- else -%}
+      {{ exceptions.raise_compiler_error("labeling: unknown where placeholder " ~ where) }}
+    {%- endif -%}
+  {%- endif -%}
+  {%- do return("(select * from " ~ relation ~ " where " ~ where ~ ") dbt_subquery") -%}
+{%- endmacro %}
