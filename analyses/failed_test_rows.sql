@@ -3,6 +3,7 @@
 -- .build/labeling.duckdb, which holds that build's audit tables.
 select
     raw_file,
+    batch,
     raw_row_number,
     project_id,
     array_to_string(issues, ', ') as problem,
@@ -11,10 +12,11 @@ from {{ target.database }}.audit.raw_rows_have_no_blocking_issues
 union all
 select
     raw_file,
+    batch,
     raw_row_number,
     project_id,
     'left out: ' || reason as problem,
     coalesce(tag, title) as raw_value
 from {{ ref('raw_row_audit') }}
 where outcome = 'left_out'
-order by raw_file, raw_row_number
+order by raw_file, batch, raw_row_number

@@ -38,10 +38,14 @@ def model(dbt, session):
 
     labeled = dbt.ref("labeled_projects").df().sort_values("id", kind="stable")
     # Projects without a final label, with their text from staging (the decisions have none).
-    undecided = dbt.ref("int_label_decisions").filter("tag is null").select("raw_row_number")
+    # A raw row is its batch and its row number (labeling.batches).
+    undecided = dbt.ref("int_label_decisions").filter("tag is null").select("batch, raw_row_number")
     unlabeled = (
         dbt.ref("stg_madewithml__projects")
-        .join(undecided, "raw_row_number", how="semi")
+        .set_alias("projects")
+        .join(undecided.set_alias("undecided"),
+              "projects.batch = undecided.batch and projects.raw_row_number = undecided.raw_row_number",
+              how="semi")
         .select("project_id, title, description")
         .df()
         .drop_duplicates("project_id")

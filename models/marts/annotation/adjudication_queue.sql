@@ -34,7 +34,9 @@ open_questions as (
 
     from decisions
     inner join projects
-        on decisions.raw_row_number = projects.raw_row_number
+        on
+            decisions.batch = projects.batch
+            and decisions.raw_row_number = projects.raw_row_number
     where
         decisions.consensus_status in ('tie', 'no_majority', 'too_few_annotators')
         and decisions.corrected_tag is null

@@ -1,0 +1,146 @@
+"""Raw data that arrives in batches (issue 12, target 5): ``LABELING_RAW_DIR/batches/<name>/``.
+
+A new batch is applied incrementally (only its rows are read, only the ids it touches are
+recomputed), and the result equals a full build of the same rows, table by table and byte for
+byte in the export. A batch applied twice is read once; a batch that repeats an earlier id fails
+the build like any duplicate, and a batch with a bad value fails it naming the batch's file and
+line, both leaving the last good state published; a changed batch rebuilds everything; the seed
+path refuses a batches folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import REPO, Project
+
+READ_CSV = {"LABELING_LOAD": "read_csv", "LABELING_RAW_DIR": "raw"}
+#: The tables that grow batch by batch, and what is computed from them.
+TABLES = ["stg_madewithml__projects", "stg_madewithml__tags", "int_raw_ids_classified",
+          "int_label_decisions", "labeled_projects", "raw_row_audit", "raw_row_outcomes"]
+
+
+def write_batch(project: Project, name: str, projects: str, tags: str) -> Path:
+    folder = project.root / "raw" / "batches" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "projects.csv").write_text("id,created_on,title,description\n" + projects, encoding="utf-8")
+    (folder / "tags.csv").write_text("id,tag\n" + tags, encoding="utf-8")
+    return folder
+
+
+def with_raw_copy(project: Project) -> Project:
+    shutil.copytree(REPO / "data" / "sample", project.root / "raw")
+    return project
+
+
+def table_rows(project: Project, name: str) -> list[tuple]:
+    [(schema,)] = project.query(f"select table_schema from information_schema.tables where table_name = '{name}'")
+    return project.query(f'select * from "{schema}"."{name}" order by all')
+
+
+def plan_line(result) -> str:
+    return next(line for line in result.stdout.splitlines() if "labeling: batches:" in line)
+
+
+def test_a_new_batch_is_applied_incrementally_and_equals_a_full_build(project: Project, tmp_path: Path) -> None:
+    project = with_raw_copy(project)
+    first = project.build(**READ_CSV)
+    assert "full build (no batches recorded in the database (first build)); reading initial" in plan_line(first)
+
+    # Two new projects with tags, a tag for project 141 (it had no tag row: now labeled), and a
+    # project that arrives without a tag (left out, listed in the audit).
+    write_batch(project, "2026-12-01",
+                "2001,2021-03-01 10:00:00,Transformers for code,Summarize pull requests.\n"
+                "2002,2021-03-02 10:00:00,Sales forecasting,ARIMA against gradient boosting.\n"
+                "2003,2021-03-03 10:00:00,Untagged,Nobody tagged this yet.\n",
+                "2001,natural-language-processing\n2002,time-series\n141,mlops\n")
+    second = project.build(**READ_CSV)
+    assert "incremental build (only new batches); reading 2026-12-01" in plan_line(second)
+    assert project.query("select batch, raw_file, n_rows, applied_in_mode from raw_batches order by all") == [
+        ("2026-12-01", "projects.csv", 3, "incremental"), ("2026-12-01", "tags.csv", 3, "incremental"),
+        ("initial", "projects.csv", 48, "full"), ("initial", "tags.csv", 47, "full")]
+    assert project.query("select id, tag from labeled_projects where id in (141, 2001, 2002, 2003) order by id") == [
+        (141, "mlops"), (2001, "natural-language-processing"), (2002, "time-series")]
+    assert project.query("select raw_file, batch, raw_row_number, project_id, outcome, reason from raw_row_audit "
+                         "where project_id in (141, 2003) order by all") == [
+        ("projects.csv", "2026-12-01", 3, 2003, "left_out", "no_tag_row")]
+    assert "projects.csv labeled=49" in second.stdout and "projects.csv left_out:no_tag_row=1" in second.stdout
+
+    # The same rows built from scratch give the same tables and the same export bytes.
+    full = Project(tmp_path / "full")
+    top = {"target", "logs", ".build", "exports", "labeling.duckdb", "labeling.duckdb.wal"}
+    shutil.copytree(project.root, full.root, symlinks=True,
+                    ignore=lambda folder, names: top & set(names) if Path(folder) == project.root else set())
+    rebuilt = full.build("--full-refresh", **READ_CSV)
+    assert "full build (--full-refresh); reading initial, 2026-12-01" in plan_line(rebuilt)
+    for table in TABLES:
+        assert table_rows(project, table) == table_rows(full, table), table
+    for name in ("labeled_projects.csv", "labeled_projects.parquet"):
+        assert (project.exports / "current" / name).read_bytes() == (full.exports / "current" / name).read_bytes()
+
+    # Nothing new: nothing is read again, nothing changes.
+    before = table_rows(project, "labeled_projects")
+    third = project.build(**READ_CSV)
+    assert "incremental build (only new batches); reading no new batch" in plan_line(third)
+    assert table_rows(project, "labeled_projects") == before
+    assert project.query("select count(*) from raw_batches") == [(4,)]
+
+
+def test_bad_batches_fail_and_leave_the_last_good_state(project: Project) -> None:
+    project = with_raw_copy(project)
+    project.build(**READ_CSV)
+    published = project.export_snapshot()
+
+    # An id that an earlier batch already has is a duplicate like any other: the build fails,
+    # the audit names both raw rows and their batches, and nothing is published.
+    write_batch(project, "0001", "6,2021-03-01 10:00:00,Again,The same id as the initial file.\n",
+                "6,mlops\n")
+    failed = project.dbt("build", **READ_CSV)
+    assert failed.returncode == 1
+    assert "raw_rows_have_no_blocking_issues" in failed.stdout
+    assert project.query("select raw_file, batch, issues from raw_row_audit where project_id = 6 order by all",
+                         failed_build=True) == [
+        ("projects.csv", "0001", ["duplicate_project_id", "duplicate_tag_row"]),
+        ("projects.csv", "initial", ["duplicate_project_id", "duplicate_tag_row"]),
+        ("tags.csv", "0001", ["duplicate_tag_row", "duplicate_project_id"]),
+        ("tags.csv", "initial", ["duplicate_tag_row", "duplicate_project_id"])]
+    assert project.export_snapshot() == published
+    assert project.query("select distinct batch from raw_batches") == [("initial",)]
+    shutil.rmtree(project.root / "raw" / "batches" / "0001")
+
+    # A value outside its canonical form names the batch's file, line, column and value.
+    write_batch(project, "0002", "3001,2021-03-01T10:00:00,Bad time,A T separator.\n", "3001,mlops\n")
+    failed = project.dbt("build", **READ_CSV)
+    assert failed.returncode == 1
+    assert "batches/0002/projects.csv line 2, column created_on: '2021-03-01T10:00:00'" in failed.stdout
+    assert project.export_snapshot() == published
+
+    # Fixed, it applies; then editing an applied batch rebuilds everything, saying why.
+    write_batch(project, "0002", "3001,2021-03-01 10:00:00,Good time,Fixed.\n", "3001,mlops\n")
+    assert "reading 0002" in plan_line(project.build(**READ_CSV))
+    write_batch(project, "0002", "3001,2021-03-01 10:00:00,Good time,Edited after it was applied.\n",
+                "3001,mlops\n")
+    rebuilt = project.build(**READ_CSV)
+    assert ("full build (batch 0002 (projects.csv) changed since it was applied (batches are append-only)); "
+            "reading initial, 0002") in plan_line(rebuilt)
+    assert project.query("select description from labeled_projects where id = 3001") == [
+        ("Edited after it was applied.",)]
+
+
+def test_batches_folder_checks(project: Project) -> None:
+    project = with_raw_copy(project)
+    write_batch(project, "0001", "", "")
+    # On the seed path dbt would load each batch file as another seed: refused before parsing.
+    refused = project.dbt("build", LABELING_RAW_DIR="raw")
+    assert refused.returncode != 0
+    assert "batches are read in place by DuckDB and need the fast load path (LABELING_LOAD=read_csv" in (
+        refused.stdout + refused.stderr)
+    # A batch without its tags.csv, and a stray file, are named.
+    (project.root / "raw" / "batches" / "0001" / "tags.csv").unlink()
+    (project.root / "raw" / "batches" / "0001" / "notes.txt").write_text("hi", encoding="utf-8")
+    refused = project.dbt("build", **READ_CSV)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0
+    assert "batches/0001: tags.csv missing" in output
+    assert "batches/0001: notes.txt is not a batch file" in output
