@@ -24,8 +24,10 @@ TAG_CUTS = ((388, "natural-language-processing"), (744, "computer-vision"), (823
             (879, "reinforcement-learning"), (924, "graph-learning"), (955, "time-series"))
 
 
-def generate(rows: int, out: Path) -> tuple[Path, Path]:
-    """Write projects.csv and tags.csv with ``rows`` projects into ``out``; return their paths."""
+def generate(rows: int, out: Path, first: int = 0) -> tuple[Path, Path]:
+    """Write projects.csv and tags.csv with ``rows`` projects into ``out``; return their paths.
+    ``first`` numbers the rows from there (project ids ``3 * row + 6``): a batch generated with
+    ``first`` = the size of an earlier file has new ids only."""
     out.mkdir(parents=True, exist_ok=True)
     words = "[" + ", ".join(f"'{w}'" for w in WORDS) + "]"
     tag_case = "case " + " ".join(f"when h % 955 < {cut} then '{tag}'" for cut, tag in TAG_CUTS) + " end"
@@ -48,7 +50,7 @@ def generate(rows: int, out: Path) -> tuple[Path, Path]:
               || case when h % 17 = 0 then ' With "quotes".' else '' end
               || case when h % 40 = 0 then '  ' else '' end as description,
             h
-        from (select range as i, cast(hash(range) % 1000000007 as bigint) as h from range({rows}))
+        from (select range as i, cast(hash(range) % 1000000007 as bigint) as h from range({first}, {first + rows}))
     """)
     con.execute(f"""
         create temp view tags as
@@ -70,8 +72,10 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, required=True, help="number of projects")
     parser.add_argument("--out", type=Path, required=True, help="folder to write projects.csv and tags.csv into")
+    parser.add_argument("--first", type=int, default=0,
+                        help="number the rows from here (a batch after a file of this many rows has new ids)")
     args = parser.parse_args(argv)
-    for path in generate(args.rows, args.out):
+    for path in generate(args.rows, args.out, args.first):
         print(f"generate: wrote {path} ({path.stat().st_size:,} bytes)")
     return 0
 

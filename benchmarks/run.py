@@ -31,11 +31,23 @@ tag:labeling_workflow``): regular expressions over every row and a classifier tr
 million texts are a different job from loading and exporting the labeled dataset, and are
 measured on their own on the real data (``dbt_build_workflow``).
 
+With ``--batch SIZE`` it measures data that arrives in batches (``LABELING_RAW_DIR/batches/``,
+applied incrementally on the fast load path): a dataset of SIZE projects is built, then a batch
+of ``--batch-share`` (default 1%) new projects with their tags arrives, and
+
+``dbt_batch``            the incremental build that applies it (timed; the build of the
+                         dataset before it is not);
+``dbt_full_with_batch``  a full build of the same rows from a fresh database, the baseline.
+
+Both leave the labeling workflow out, like ``dbt_build``. The export is rewritten whole by both;
+its share (the export model's time in dbt's ``run_results.json``) is reported separately.
+
 Wall time and peak memory (RSS summed over the whole process tree, sampled every 20 ms) are
 recorded; the median of the repeats is reported as a ratio against ``duckdb_sql``. Results go
 to ``--out`` (default ``benchmarks/results/``) as JSON and Markdown.
 
     python benchmarks/run.py --sizes 1000 100000 1000000 --repeat 3 --minimal ../shared/data/madewithml
+    python benchmarks/run.py --sizes --batch 1e7 --repeat 3
 """
 
 from __future__ import annotations
@@ -304,6 +316,70 @@ def run_minimal(raw: Path, repeat: int) -> dict:
     return summarize(runs, baseline="dbt_minimal") | {"data": str(raw)}
 
 
+def node_seconds(project: Path, name: str) -> float:
+    """The execution time of the model ``name`` in the project's last ``run_results.json``."""
+    results = json.loads((project / "target" / "run_results.json").read_text())
+    return sum(r["execution_time"] for r in results["results"] if r["unique_id"].split(".")[-1] == name
+               and r["unique_id"].startswith("model."))
+
+
+def run_batch(size: int, repeat: int, data_root: Path, share: float) -> dict:
+    """A batch of ``share`` × ``size`` new projects into a dataset of ``size``: the incremental
+    build that applies it against a full build of the same rows (module docstring)."""
+    raw_base = data_root / f"{size:g}"
+    if not (raw_base / "tags.csv").exists():
+        generate(size, raw_base)
+    batch_rows = max(1, int(size * share))
+    batch_data = data_root / f"{size:g}-batch-{batch_rows:g}"
+    if not (batch_data / "tags.csv").exists():
+        generate(batch_rows, batch_data, first=size)
+    with tempfile.TemporaryDirectory(prefix=f"bench-batch-{size}-") as tmp:
+        work = Path(tmp)
+        project = project_copy(work / "project")
+        raw = work / "raw"
+        (raw / "batches").mkdir(parents=True)
+        for name in ("projects.csv", "tags.csv"):
+            (raw / name).symlink_to(raw_base / name)
+        batch = raw / "batches" / "b0001"
+        env = dbt_env(project, raw, "read_csv")
+        build = [str(BIN / "dbt"), "build", *PIPELINE_ONLY, "--project-dir", str(project)]
+
+        def arrive() -> None:
+            batch.mkdir(exist_ok=True)
+            for name in ("projects.csv", "tags.csv"):
+                if not (batch / name).exists():
+                    (batch / name).symlink_to(batch_data / name)
+
+        def before_batch() -> None:
+            fresh(project)
+            shutil.rmtree(batch, ignore_errors=True)
+            subprocess.run(build, cwd=project, env=env, check=True, capture_output=True)
+            arrive()
+
+        def full() -> None:
+            fresh(project)
+            arrive()
+
+        runs: dict[str, list[dict[str, float]]] = {}
+        for _ in range(repeat):
+            for name, prepare in (("dbt_full_with_batch", full), ("dbt_batch", before_batch)):
+                prepare()
+                run = measure(build, project, env)
+                log = (project / "logs" / "dbt.log").read_text(errors="replace")
+                plan = [line for line in log.splitlines() if "labeling: batches:" in line][-1]
+                expected = "incremental build" if name == "dbt_batch" else "full build"
+                if expected not in plan:
+                    raise RuntimeError(f"{name}: expected an {expected}, the build said: {plan}")
+                run["export_seconds"] = node_seconds(project, "labeled_projects_export")
+                runs.setdefault(name, []).append(run)
+                print(f"  {size:>10,} {name:<20} {run['seconds']:8.2f} s {run['peak_mib']:8.0f} MiB "
+                      f"(export {run['export_seconds']:.2f} s)", flush=True)
+    result = summarize(runs, baseline="dbt_full_with_batch")
+    for name, rs in runs.items():
+        result["median"][name]["export_seconds"] = statistics.median(r["export_seconds"] for r in rs)
+    return result | {"rows": size, "batch_rows": batch_rows}
+
+
 def machine() -> dict[str, str]:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor())
@@ -329,6 +405,16 @@ def markdown(result: dict) -> str:
             r = size["ratio"][name]
             lines.append(f"| {size['rows']:,} | {name} | {m['seconds']:.2f} | {m['peak_mib']:.0f} | "
                          f"{r['time']:.2f}× | {r['memory']:.2f}× |")
+    if result.get("batch"):
+        b = result["batch"]
+        lines += ["", f"| {b['rows']:,} rows + a batch of {b['batch_rows']:,} | time (s) | of which export (s) | "
+                  "peak RSS (MiB) | time / full build | time without export / full build without export |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        full = b["median"]["dbt_full_with_batch"]
+        for name, med in b["median"].items():
+            rest = (med["seconds"] - med["export_seconds"]) / (full["seconds"] - full["export_seconds"])
+            lines.append(f"| {name} | {med['seconds']:.2f} | {med['export_seconds']:.2f} | {med['peak_mib']:.0f} | "
+                         f"{b['ratio'][name]['time']:.2f}× | {rest:.2f}× |")
     if result.get("minimal"):
         m = result["minimal"]
         lines += ["", "| real data (955 rows) | time (s) | time / dbt_minimal |", "|---|---:|---:|"]
@@ -340,7 +426,7 @@ def markdown(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=lambda s: int(float(s)), nargs="+", default=[1000, 100_000, 1_000_000],
+    parser.add_argument("--sizes", type=lambda s: int(float(s)), nargs="*", default=[1000, 100_000, 1_000_000],
                         help="rows of projects.csv (1e6 or 1000000), default: 1e3 1e5 1e6")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each contender (median reported)")
     parser.add_argument("--seed-max", type=int, default=100_000, help="largest size that also runs the seed path")
@@ -350,6 +436,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="which contenders to run on the generated sizes (duckdb_sql, the baseline, always runs)")
     parser.add_argument("--memory-limit", metavar="SIZE",
                         help="DuckDB memory_limit of the dbt builds (LABELING_MEMORY_LIMIT; the profile's default is 3GB)")
+    parser.add_argument("--batch", type=lambda s: int(float(s)), metavar="ROWS",
+                        help="also measure a new batch arriving into a dataset of ROWS projects (1e7)")
+    parser.add_argument("--batch-share", type=float, default=0.01,
+                        help="the batch's size as a share of --batch (default 0.01: 1%%)")
     parser.add_argument("--data", type=Path, default=HERE / "data", help="cache of generated data")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="folder for the JSON and Markdown results")
     args = parser.parse_args(argv)
@@ -361,6 +451,9 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         print(f"size {size:,}", flush=True)
         result["sizes"].append(run_size(size, args.repeat, args.data, args.seed_max, tuple(args.contenders)))
+    if args.batch:
+        print(f"batch into {args.batch:,}", flush=True)
+        result["batch"] = run_batch(args.batch, args.repeat, args.data, args.batch_share)
     if args.minimal:
         result["minimal"] = run_minimal(args.minimal.resolve(), args.repeat)
     args.out.mkdir(parents=True, exist_ok=True)

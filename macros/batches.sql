@@ -1,10 +1,11 @@
 {% macro labeling_batch_plan() %}
   {#- This build's batch plan (labeling.batches.plan, made once by on-run-start): mode
-      ('full' or 'incremental'), reason, rebuild_key, batches (every batch with its files) and
-      new (the names of the batches this build reads). At parse time, without a database, a
+      ('full' or 'incremental'), reason, rebuild_key, batches (every batch with its files),
+      new (the names of the batches this build reads) and planned (false in a command that does
+      not build: a full plan, made without the database). At parse time, without a database, a
       full plan of the initial files. -#}
   {%- if not execute -%}
-    {{ return({'mode': 'full', 'reason': 'parse', 'rebuild_key': '', 'new': ['initial'],
+    {{ return({'mode': 'full', 'reason': 'parse', 'rebuild_key': '', 'new': ['initial'], 'planned': false,
                'batches': [{'name': 'initial', 'files': {
                    'projects.csv': {'path': '', 'shown': 'projects.csv', 'sha256': ''},
                    'tags.csv': {'path': '', 'shown': 'tags.csv', 'sha256': ''}}}]}) }}
@@ -23,6 +24,10 @@
     {{ return(false) }}
   {%- endif -%}
   {%- set plan = labeling_batch_plan() -%}
+  {#- A command that does not build (compile, show, docs) shows the full form. -#}
+  {%- if not plan.planned -%}
+    {{ return(false) }}
+  {%- endif -%}
   {%- if plan.mode != 'incremental' -%}
     {{ exceptions.raise_compiler_error("labeling: " ~ this ~ " exists in a full build ("
         ~ plan.reason ~ "); on-run-start should have dropped it. Run dbt build --full-refresh.") }}
@@ -50,18 +55,17 @@
 {% endmacro %}
 
 
-{% macro labeling_raw_batch_rows(table, file) %}
-  {#- The raw rows of one file of labeling_raw_batch_files, as text (read_csv path) or typed
-      (seeds), with source_rowid, the 0-based position of the row in its file. The initial
-      file is read through source() (so lineage shows it); a batch's file through the same
-      read_csv table macro, in the same dialect, with the source's columns. -#}
-  {%- if file.batch == 'initial' -%}
-    select
-        *,
-        {{ labeling_source_row_index() }} as source_rowid
-    from {{ source(labeling_raw_source(), table) }}
-  {%- else -%}
-    {%- set columns = [] -%}
+{% macro labeling_raw_batch_rows(table) %}
+  {#- SQL: the raw rows of every file named <table>.csv that the model being built reads
+      (labeling_raw_batch_files), one select per file joined by union all, each with `batch`,
+      `raw_path` (the file relative to the raw folder, for error messages) and `source_rowid`
+      (the 0-based position of the row in its file), then the file's columns: as text on the
+      read_csv path, typed from the seeds. The initial file is read through source() (so
+      lineage shows it); a batch's file through the same read_csv table macro, in the same
+      dialect, with the source's columns. -#}
+  {#- The source's columns, for the batch files (at parse time there are none to read). -#}
+  {%- set columns = [] -%}
+  {%- if execute -%}
     {%- for source_node in graph.sources.values()
           if source_node.package_name == project_name and source_node.source_name == 'madewithml_files'
           and source_node.name == table -%}
@@ -69,14 +73,22 @@
         {%- do columns.append("'" ~ name ~ "': '" ~ column.data_type | upper ~ "'") -%}
       {%- endfor -%}
     {%- endfor -%}
-    select
-        *,
-        row_number() over () - 1 as source_rowid
-    from labeling_read_raw({{ labeling_sql_string(file.path) }}, {{ '{' ~ columns | join(', ') ~ '}' }})
-  {%- endif %}
-  {%- if file.empty %}
-    where false
   {%- endif -%}
+  {%- set selects = [] -%}
+  {%- for file in labeling_raw_batch_files(table ~ '.csv') -%}
+    {%- if file.batch == 'initial' -%}
+      {%- set rows = source(labeling_raw_source(), table) -%}
+      {%- set position = labeling_source_row_index() -%}
+    {%- else -%}
+      {%- set rows = 'labeling_read_raw(' ~ labeling_sql_string(file.path) ~ ', {'
+          ~ columns | join(', ') ~ '})' -%}
+      {%- set position = 'row_number() over () - 1' -%}
+    {%- endif -%}
+    {%- do selects.append('select ' ~ labeling_sql_string(file.batch) ~ ' as batch, '
+        ~ labeling_sql_string(file.shown) ~ ' as raw_path, *, ' ~ position ~ ' as source_rowid from '
+        ~ rows ~ (' where false' if file.empty else '')) -%}
+  {%- endfor -%}
+  {{ return('(' ~ selects | join(')\n    union all\n    (') ~ ')') }}
 {% endmacro %}
 
 
@@ -150,15 +162,21 @@
   {%- set existing = [] -%}
   {%- set missing = [] -%}
   {%- set recorded = [] -%}
+  {%- set selected_models = [] -%}
   {%- for node in graph.nodes.values()
         if node.resource_type == 'model' and node.package_name == project_name
         and node.config.materialized == 'incremental' -%}
+    {%- if node.unique_id in selected_resources -%}
+      {%- do selected_models.append(node.name) -%}
+    {%- endif -%}
     {%- set relation = adapter.get_relation(database=node.database, schema=node.schema,
                                             identifier=node.alias) -%}
     {%- if relation is none -%}
       {%- do missing.append(node.name) -%}
     {%- else -%}
-      {%- do existing.append(relation) -%}
+      {%- if node.unique_id in selected_resources -%}
+        {%- do existing.append(relation) -%}
+      {%- endif -%}
       {%- if node.name == 'raw_batches' -%}
         {%- for row in run_query('select batch, raw_file, sha256, rebuild_key from ' ~ relation) -%}
           {%- do recorded.append({'batch': row[0], 'raw_file': row[1], 'sha256': row[2],
@@ -172,13 +190,17 @@
       ~ ('true' if flags.FULL_REFRESH else 'false') ~ ', '
       ~ labeling_sql_string(tojson(missing)) ~ ', '
       ~ labeling_sql_string(tojson({'vars': invocation_args_dict.get('vars', {}), 'target': target.name})) ~ ')')[0][0]) -%}
+  {#- A full build drops the incremental tables it builds (a command that builds none of them,
+      such as dbt test or dbt seed, drops nothing). -#}
   {%- if plan.mode == 'full' -%}
     {%- for relation in existing -%}
       {%- do adapter.drop_relation(relation) -%}
     {%- endfor -%}
   {%- endif -%}
-  {%- do log('labeling: batches: ' ~ plan.mode ~ ' build (' ~ plan.reason ~ '); reading '
-      ~ (plan.new | join(', ') if plan.new | length > 0 else 'no new batch'), info=True) -%}
+  {%- if selected_models | length > 0 -%}
+    {%- do log('labeling: batches: ' ~ plan.mode ~ ' build (' ~ plan.reason ~ '); reading '
+        ~ (plan.new | join(', ') if plan.new | length > 0 else 'no new batch'), info=True) -%}
+  {%- endif -%}
   {{ return('select 1') }}
 {% endmacro %}
 
@@ -199,20 +221,26 @@
   {%- if not execute -%}
     {{ return(relation) }}
   {%- endif -%}
+  {#- The tested model, if it is one of ours that this invocation builds too. -#}
+  {%- set tested = namespace(meta={}, built_now=false) -%}
+  {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and node.package_name == project_name
+        and node.alias == relation.identifier and node.schema == relation.schema -%}
+    {%- set tested.meta = node.config.meta or {} -%}
+    {%- set tested.built_now = node.unique_id in selected_resources -%}
+  {%- endfor -%}
   {%- if not where -%}
     {#- The default of a tested model: its meta labeling_incremental_tests. -#}
-    {%- for node in graph.nodes.values()
-          if node.resource_type == 'model' and node.package_name == project_name
-          and node.alias == relation.identifier and node.schema == relation.schema -%}
-      {%- set where = (node.config.meta or {}).get('labeling_incremental_tests') -%}
-    {%- endfor -%}
+    {%- set where = tested.meta.get('labeling_incremental_tests') -%}
   {%- endif -%}
   {%- if not where or where == 'labeling_whole_table' -%}
     {{ return(relation) }}
   {%- endif -%}
   {%- if where.startswith('labeling_new_') -%}
+    {#- Only in an incremental build that also builds the tested model: `dbt test` alone, or
+        a build that does not select the model, checks the whole table. -#}
     {%- set plan = labeling_batch_plan() -%}
-    {%- set active = plan.mode == 'incremental' -%}
+    {%- set active = plan.planned and plan.mode == 'incremental' and tested.built_now -%}
     {%- set parts = where.split(':') -%}
     {%- if not active -%}
       {%- set where = 'true' -%}

@@ -263,17 +263,18 @@
 {% endmacro %}
 
 
-{% macro labeling_typed(column, type, file_name) %}
+{% macro labeling_typed(column, type, file_sql) %}
   {#- The SQL that types a raw column in staging. Seeds are loaded typed, after the preflight
       checked every value's canonical form, so a cast is all it takes. The read_csv path reads
       the raw files as text, and this applies the same canonical-form rule while the file is
       parsed: a value that is not canonical (an id of 140.5, a time with an offset) stops the
-      build naming the file, line, column and value, instead of being cast to something else. -#}
+      build naming the file (file_sql, a SQL expression: the row's raw_path), line, column and
+      value, instead of being cast to something else. -#}
   {%- if labeling_load_mode() == 'seed' or not execute -%}
     {{ return('cast(' ~ column ~ ' as ' ~ type ~ ')') }}
   {%- endif -%}
   {%- set sql = run_query('select labeling_checked_cast_sql(' ~ labeling_sql_string(column) ~ ', '
-      ~ labeling_sql_string(type) ~ ', ' ~ labeling_sql_string(file_name) ~ ', '
+      ~ labeling_sql_string(type) ~ ', ' ~ labeling_sql_string(file_sql) ~ ', '
       ~ "'source_rowid + 2')")[0][0] -%}
   {{ return(sql) }}
 {% endmacro %}

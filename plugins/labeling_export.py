@@ -19,7 +19,7 @@ SQL functions it registers on every connection (used by the macros):
     the project folder; ``labeling_build_mode()`` whether this is a build on the private copy;
 ``labeling_check_raw_file(name, path, columns_json, full, allow_empty)``
     the raw-file preflight (``labeling.raw_files.check_raw_file``);
-``labeling_checked_cast_sql(column, type, file, line_sql)``
+``labeling_checked_cast_sql(column, type, file_sql, line_sql)``
     the SQL that casts a raw text column only when it is canonical (the fast load path);
 ``labeling_csv_options(kind)``
     the one CSV dialect, as ``read_csv`` or ``COPY`` options;
@@ -194,7 +194,7 @@ class Plugin(BasePlugin):
         """The plan of this build; before on-run-start planned (or in a command that does not
         build), a full plan of every batch."""
         if self.plan is None:
-            self.plan = batches.plan_json(project_dir(), raw_dir(), "[]", True, "[]", "{}")
+            self.plan = batches.plan_json(project_dir(), raw_dir(), "[]", True, "[]", "{}", unplanned=True)
         return self.plan
 
     # -- exports -----------------------------------------------------------------------------

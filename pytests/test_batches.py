@@ -144,3 +144,52 @@ def test_batches_folder_checks(project: Project) -> None:
     assert refused.returncode != 0
     assert "batches/0001: tags.csv missing" in output
     assert "batches/0001: notes.txt is not a batch file" in output
+
+
+def test_the_plan_says_why_a_build_is_full(tmp_path: Path) -> None:
+    """``labeling.batches.plan`` without dbt: each reason for a full build, and the incremental case."""
+    from labeling.batches import plan
+
+    root = tmp_path / "project"
+    raw = root / "raw"
+    raw.mkdir(parents=True)
+    (raw / "projects.csv").write_text("id,created_on,title,description\n", encoding="utf-8")
+    (raw / "tags.csv").write_text("id,tag\n", encoding="utf-8")
+    environ: dict[str, str] = {}
+
+    def decide(recorded: list[dict], full_refresh: bool = False, missing: list[str] | None = None,
+               invocation: str = "") -> dict:
+        return plan(root, raw, recorded, full_refresh, missing or [], invocation, environ=environ)
+
+    first = decide([])
+    assert (first["mode"], first["reason"], first["new"]) == (
+        "full", "no batches recorded in the database (first build)", ["initial"])
+    key = first["rebuild_key"]
+    applied = [{"batch": "initial", "raw_file": name, "sha256": "", "rebuild_key": key}
+               for name in ("projects.csv", "tags.csv")]
+    assert decide(applied)["mode"] == "incremental" and decide(applied)["new"] == []
+
+    folder = raw / "batches" / "0001"
+    folder.mkdir(parents=True)
+    (folder / "projects.csv").write_text("id,created_on,title,description\n1,2021-01-01 00:00:00,t,d\n")
+    (folder / "tags.csv").write_text("id,tag\n1,mlops\n")
+    second = decide(applied)
+    assert (second["mode"], second["new"]) == ("incremental", ["0001"])
+    applied += [{"batch": "0001", "raw_file": name, "sha256": spec["sha256"], "rebuild_key": key}
+                for name, spec in second["batches"][1]["files"].items()]
+    assert decide(applied)["new"] == []
+
+    assert decide(applied, full_refresh=True)["reason"] == "--full-refresh"
+    assert decide(applied, missing=["labeled_projects"])["reason"] == "the database has no labeled_projects"
+    assert decide(applied, invocation='{"vars": {"annotation_min_annotators": 3}}')["mode"] == "full"
+    environ["LABELING_MEMORY_LIMIT"] = "8GB"
+    assert decide(applied)["reason"].startswith("the project, the initial raw files")
+    del environ["LABELING_MEMORY_LIMIT"]
+    (folder / "tags.csv").write_text("id,tag\n1,time-series\n")
+    changed = decide(applied)
+    assert changed["reason"] == "batch 0001 (tags.csv) changed since it was applied (batches are append-only)"
+    assert changed["new"] == ["initial", "0001"]
+    shutil.rmtree(folder)
+    assert decide(applied)["reason"] == "batch 0001 (projects.csv) was applied but is gone (batches are append-only)"
+    (raw / "tags.csv").write_text("id,tag\n2,mlops\n", encoding="utf-8")
+    assert decide(applied[:2])["reason"].startswith("the project, the initial raw files")

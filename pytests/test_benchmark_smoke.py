@@ -25,7 +25,7 @@ def test_generator_is_deterministic_and_valid(tmp_path: Path) -> None:
 def test_harness_smoke_1e3(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "run.py"), "--sizes", "1e3", "--repeat", "1",
-         "--data", str(tmp_path / "data"), "--out", str(tmp_path / "results")],
+         "--batch", "1e3", "--batch-share", "0.05", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "results")],
         capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     [json_file] = (tmp_path / "results").glob("*.json")
@@ -36,3 +36,10 @@ def test_harness_smoke_1e3(tmp_path: Path) -> None:
     assert size["ratio"]["duckdb_sql"] == {"time": 1.0, "memory": 1.0}
     assert all(m["seconds"] > 0 and m["peak_mib"] > 10 for m in size["median"].values())
     assert "| 1,000 | dbt_build |" in (json_file.with_suffix(".md")).read_text()
+    # A batch of 50 new projects into 1,000: the incremental build and the full one, each
+    # checked by the harness to have been the kind of build it measures.
+    batch = data["batch"]
+    assert batch["batch_rows"] == 50
+    assert set(batch["median"]) == {"dbt_batch", "dbt_full_with_batch"}
+    assert all(m["export_seconds"] > 0 for m in batch["median"].values())
+    assert "| dbt_batch |" in (json_file.with_suffix(".md")).read_text()

@@ -9,29 +9,32 @@
     incremental_strategy='append',
     on_schema_change='fail',
 ) }}
-{%- set plan = labeling_batch_plan() %}
+{%- set plan = labeling_batch_plan() -%}
+{#- One (batch, raw_file, raw_path, sha256) per file this build applies; a row of NULLs, dropped
+    below, when there is none. -#}
+{%- set applied = [] -%}
+{%- for batch in plan.batches if batch.name in plan.new -%}
+    {%- for file_name, file in batch.files.items() -%}
+        {%- do applied.append('(' ~ labeling_sql_string(batch.name) ~ ', '
+            ~ labeling_sql_string(file_name) ~ ', ' ~ labeling_sql_string(file.shown) ~ ', '
+            ~ labeling_sql_string(file.sha256) ~ ')') -%}
+    {%- endfor -%}
+{%- endfor -%}
+{%- if applied | length == 0 -%}
+    {%- do applied.append('(null, null, null, null)') -%}
+{%- endif %}
 with
 
 applied_files as (
 
-    {% for batch in plan.batches if batch.name in plan.new -%}
-    {%- set batch_loop = loop -%}
-    {%- for file_name, file in batch.files.items() -%}
     select
-        {{ labeling_sql_string(batch.name) }} as batch,
-        {{ labeling_sql_string(file_name) }} as raw_file,
-        {{ labeling_sql_string(file.shown) }} as raw_path,
-        {{ labeling_sql_string(file.sha256) }} as sha256
-    {% if not (batch_loop.last and loop.last) %}union all{% endif %}
-    {% endfor -%}
-    {%- else -%}
-    select
-        cast(null as varchar) as batch,
-        cast(null as varchar) as raw_file,
-        cast(null as varchar) as raw_path,
-        cast(null as varchar) as sha256
-    where false
-    {%- endfor %}
+        cast(applied.batch as varchar) as batch,
+        cast(applied.raw_file as varchar) as raw_file,
+        cast(applied.raw_path as varchar) as raw_path,
+        cast(applied.sha256 as varchar) as sha256
+
+    from (values {{ applied | join(', ') }}) as applied (batch, raw_file, raw_path, sha256)
+    where applied.batch is not null
 
 ),
 

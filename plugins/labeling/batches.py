@@ -131,30 +131,33 @@ def sha256_text(text: str) -> str:
 
 def plan(project: Path, raw_dir: Path, recorded: list[Mapping[str, Any]], full_refresh: bool,
          missing_tables: list[str], invocation: str = "",
-         environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+         environ: Mapping[str, str] | None = None, unplanned: bool = False) -> dict[str, Any]:
     """What this build applies.
 
     ``recorded``: the rows of ``audit.raw_batches`` in the published database (``batch``,
     ``raw_file``, ``sha256``, ``rebuild_key``), empty when there is none; ``missing_tables``:
     the incremental models the database lacks; ``invocation``: the dbt vars and target of the
-    invocation, as JSON (part of the rebuild key). Returns ``{"mode": "full" | "incremental",
-    "reason": ..., "rebuild_key": ..., "batches": [...], "new": [names]}``, where ``batches``
+    invocation, as JSON (part of the rebuild key); ``unplanned``: a command that does not
+    build asks (its answer is a full plan with ``planned`` false). Returns ``{"mode": "full" | "incremental",
+    "reason": ..., "rebuild_key": ..., "batches": [...], "new": [names], "planned": bool}``, where ``batches``
     lists every batch with its files (``name``, ``path``, ``shown``, ``sha256``) and ``new``
     the names this build reads (all of them in a full build).
     """
-    key = rebuild_key(project, raw_dir, environ, invocation)
+    # A command that does not build needs the files, not their hashes (which would read every
+    # raw file on each dbt compile or show).
+    key = "" if unplanned else rebuild_key(project, raw_dir, environ, invocation)
     batches = find_batches(raw_dir)
     described = [{
         "name": batch.name,
         "files": {name: {"path": str(batch.file(name)), "shown": batch.shown(name),
-                         "sha256": sha256_of(batch.file(name))}
+                         "sha256": "" if unplanned else sha256_of(batch.file(name))}
                   for name in BATCH_FILES},
     } for batch in batches]
     reason = _full_reason(described, recorded, key, full_refresh, missing_tables)
     applied = {str(row["batch"]) for row in recorded}
     new = [b["name"] for b in described] if reason else [b["name"] for b in described if b["name"] not in applied]
     return {"mode": "full" if reason else "incremental", "reason": reason or "only new batches",
-            "rebuild_key": key, "batches": described, "new": new}
+            "rebuild_key": key, "batches": described, "new": new, "planned": not unplanned}
 
 
 def _full_reason(described: list[dict[str, Any]], recorded: list[Mapping[str, Any]], key: str,
@@ -182,7 +185,7 @@ def _full_reason(described: list[dict[str, Any]], recorded: list[Mapping[str, An
 
 
 def plan_json(project: Path, raw_dir: Path, recorded_json: str, full_refresh: bool,
-              missing_tables_json: str, invocation_json: str) -> str:
+              missing_tables_json: str, invocation_json: str, unplanned: bool = False) -> str:
     """``plan`` for the SQL function ``labeling_plan_batches`` (JSON in, JSON out)."""
     return json.dumps(plan(project, raw_dir, json.loads(recorded_json or "[]"), full_refresh,
-                           json.loads(missing_tables_json or "[]"), invocation_json))
+                           json.loads(missing_tables_json or "[]"), invocation_json, unplanned=unplanned))

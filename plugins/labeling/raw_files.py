@@ -118,16 +118,17 @@ def type_rule(column_type: str) -> TypeRule:
                          f"(known: {', '.join(TYPE_RULES)})") from None
 
 
-def checked_cast_sql(column: str, column_type: str, file_name: str, line_sql: str) -> str:
+def checked_cast_sql(column: str, column_type: str, file_sql: str, line_sql: str) -> str:
     """SQL that casts the text column ``column`` to ``column_type`` when it is canonical and
-    otherwise stops the query with ``error()``, naming the file, the line (``line_sql``), the
-    column, the value and the rule. Used by staging on the fast load path, which reads the raw
-    files as text: the rule is applied while the file is parsed, once."""
+    otherwise stops the query with ``error()``, naming the file (``file_sql``, a SQL expression:
+    staging's ``raw_path``, as one query reads the initial file and each batch's), the line
+    (``line_sql``), the column, the value and the rule. Used by staging on the fast load path,
+    which reads the raw files as text: the rule is applied while the file is parsed, once."""
     rule = type_rule(column_type)
     if column_type.lower() == "varchar":
         return column
     problem = rule.problem_sql(column)
-    message = (f"{sql_string(file_name + ' line ')} || ({line_sql}) || "
+    message = (f"({file_sql}) || {sql_string(' line ')} || ({line_sql}) || "
                f"{sql_string(', column ' + column + ': ')} || {sql_string(chr(39))} || {column} || "
                f"{sql_string(chr(39) + ' ')} || ({problem})")
     return (f"case when ({problem}) is null then {rule.cast.format(v=column)} "

@@ -1,34 +1,29 @@
 {% if labeling_load_mode() == 'seed' -%}
 -- depends_on: {{ ref('projects') }}
 {%- endif %}
-{#- One branch per raw projects.csv this build reads: the initial file, then each batch's
-    (labeling_raw_batch_files; an incremental build on the read_csv path reads only the batches
-    not applied yet and appends them). -#}
-{%- set files = labeling_raw_batch_files('projects.csv') %}
 with
 
-{% for file in files -%}
-source_{{ loop.index }} as (
+source as (
 
-    {{ labeling_raw_batch_rows('projects', file) }}
+    -- Every raw projects.csv this build reads, one after the other: the initial file, then each
+    -- batch's (labeling_raw_batch_rows; an incremental build on the read_csv path reads only the
+    -- batches not applied yet, and appends them).
+    {{ labeling_raw_batch_rows('projects') }}
 
 ),
 
-{% endfor -%}
 renamed as (
 
-    {% for file in files -%}
     select
-        {{ labeling_sql_string(file.batch) }} as batch,
+        batch,
         cast(source_rowid + 1 as bigint) as raw_row_number,
-        {{ labeling_typed('id', 'bigint', file.shown) }} as project_id,
-        {{ labeling_typed('created_on', 'timestamp', file.shown) }} as created_on,
-        {{ labeling_typed('title', 'varchar', file.shown) }} as title,
-        {{ labeling_typed('description', 'varchar', file.shown) }} as description
+        {{ labeling_typed('id', 'bigint', 'raw_path') }} as project_id,
+        {{ labeling_typed('created_on', 'timestamp', 'raw_path') }} as created_on,
+        {{ labeling_typed('title', 'varchar', 'raw_path') }} as title,
+        {{ labeling_typed('description', 'varchar', 'raw_path') }} as description
 
-    from source_{{ loop.index }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    from source
+
 )
 
 select * from renamed
