@@ -258,3 +258,26 @@
   {%- endif -%}
   {%- do return("(select * from " ~ relation ~ " where " ~ where ~ ") dbt_subquery") -%}
 {%- endmacro %}
+
+
+{% macro snapshot_staging_table(strategy, source_sql, target_relation) -%}
+  {#- dbt's snapshot staging query (what to insert, update, invalidate), unchanged except in an
+      incremental build that also rebuilds int_label_decisions: there, label_history compares
+      only the projects whose ids the new batches touch, on both sides. No other label can have
+      changed (the batch plan's rebuild key covers everything else), and comparing them all
+      would read 10 million rows to find none; hard deletes among those ids are still closed. -#}
+  {%- set plan = labeling_batch_plan() -%}
+  {%- set decisions_built = namespace(value=false) -%}
+  {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and node.package_name == project_name
+        and node.name == 'int_label_decisions' -%}
+    {%- set decisions_built.value = node.unique_id in selected_resources -%}
+  {%- endfor -%}
+  {%- if plan.planned and plan.mode == 'incremental' and decisions_built.value
+        and model.name == 'label_history' -%}
+    {%- set only_new = labeling_only_new_ids('id', true) -%}
+    {%- set source_sql = 'select * from (' ~ source_sql ~ ') as labeling_source where ' ~ only_new -%}
+    {%- set target_relation = '(select * from ' ~ target_relation ~ ' where ' ~ only_new ~ ')' -%}
+  {%- endif -%}
+  {{ return(adapter.dispatch('snapshot_staging_table', 'dbt')(strategy, source_sql, target_relation)) }}
+{%- endmacro %}

@@ -76,6 +76,11 @@ def test_a_new_batch_is_applied_incrementally_and_equals_a_full_build(project: P
     assert "full build (--full-refresh); reading initial, 2026-12-01" in plan_line(rebuilt)
     for table in TABLES:
         assert table_rows(project, table) == table_rows(full, table), table
+    # The history compared only the touched ids, and has the same current labels.
+    current = ("select id, tag, label_source from snapshots.label_history where dbt_valid_to is null "
+               "order by all")
+    assert project.query(current) == full.query(current)
+    assert project.query("select count(*) from snapshots.label_history where id in (141, 2001, 2002)") == [(3,)]
     for name in ("labeled_projects.csv", "labeled_projects.parquet"):
         assert (project.exports / "current" / name).read_bytes() == (full.exports / "current" / name).read_bytes()
 

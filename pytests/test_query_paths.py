@@ -92,7 +92,8 @@ def test_worked_queries_give_the_expected_answers(twice_built: Project) -> None:
     assert sum(r[1] for r in balance) == 47
     assert sum(r[2] for r in per_month) == 47
     assert failed == []
-    assert {r[3] for r in left_out} == {"no_tag_row", "empty_tag"}
+    assert {r[4] for r in left_out} == {"no_tag_row", "empty_tag"}
+    assert {r[1] for r in left_out} == {"initial"}  # the batch (data that arrives in batches)
     assert changes == [(9, "tag changed", "computer-vision", "mlops"), (1000, "added", None, "time-series")]
 
 
