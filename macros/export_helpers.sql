@@ -63,7 +63,7 @@
 
 {% macro labeling_upstream_seed_files(model) %}
   {#- {file name: path} of the seed files upstream of `model` (the build's raw inputs; on the
-      read_csv path, the raw files). The plugin adds the annotation files when the annotation
+      read_csv path, the raw files, each batch's included, named batches/<name>/<file>). The plugin adds the annotation files when the annotation
       sources are upstream. -#}
   {%- set files = {} -%}
   {%- for uid in labeling_upstream_nodes(model) -%}
@@ -73,6 +73,11 @@
     {%- elif uid in graph.sources and graph.sources[uid].source_name == 'madewithml_files' -%}
       {%- do files.update({graph.sources[uid].name ~ '.csv':
           run_query("select getvariable('labeling_raw_dir')")[0][0] ~ '/' ~ graph.sources[uid].name ~ '.csv'}) -%}
+      {#- and every batch's file of that kind (data that arrives in batches, labeling.batches) -#}
+      {%- for batch in labeling_batch_plan().batches if batch.name != 'initial' -%}
+        {%- set file = batch.files[graph.sources[uid].name ~ '.csv'] -%}
+        {%- do files.update({file.shown: file.path}) -%}
+      {%- endfor -%}
     {%- endif -%}
   {%- endfor -%}
   {{ return(files) }}

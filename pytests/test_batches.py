@@ -10,6 +10,7 @@ path refuses a batches folder.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -65,6 +66,9 @@ def test_a_new_batch_is_applied_incrementally_and_equals_a_full_build(project: P
     assert project.query("select raw_file, batch, raw_row_number, project_id, outcome, reason from raw_row_audit "
                          "where project_id in (141, 2003) order by all") == [
         ("projects.csv", "2026-12-01", 3, 2003, "left_out", "no_tag_row")]
+    manifest = json.loads((project.exports / "current" / "manifest.json").read_text(encoding="utf-8"))
+    assert {"projects.csv", "tags.csv", "batches/2026-12-01/projects.csv", "batches/2026-12-01/tags.csv"} <= set(
+        manifest["inputs"])
     assert "projects.csv labeled=49" in second.stdout and "projects.csv left_out:no_tag_row=1" in second.stdout
 
     # The same rows built from scratch give the same tables and the same export bytes.
