@@ -12,7 +12,7 @@ The fingerprint is the sha256 of:
   folder except version control, virtual environments, dbt's ``target/`` and ``logs/``, the
   builds (``.build/``), the exports, the benchmarks and the tests;
 * the raw files (``LABELING_RAW_DIR``) and annotation exports (``LABELING_ANNOTATIONS_DIR``)
-  when they lie outside the project;
+  when they lie outside the project or in one of the skipped folders (such as ``benchmarks/``);
 * every ``LABELING_*`` and ``DBT_*`` environment variable;
 * the name and version of every installed Python distribution (dbt, DuckDB, scikit-learn...).
 

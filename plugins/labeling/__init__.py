@@ -9,6 +9,13 @@
     What a valid raw file is: the CSV dialect every reader uses (preflight, seed load, the
     ``read_csv`` path), the canonical form of each typed value, the raw folder's contents, and
     the checks that name the file, line, column and rule.
+``batches``
+    Raw data that arrives in batches (``batches/<name>/`` in the raw folder): the folder checks,
+    the rebuild key and the plan that makes a build full or incremental.
+``fingerprint``
+    The sha256 of everything a build reads (``make build``'s up-to-date check, the rebuild key).
+``annotations``
+    The annotation exports of Label Studio, Doccano and Prodigy: their checks and table macros.
 ``workspace``
     The build's private copy of the database: the build lock, the checks that nobody writes
     to the published file (a live writer, a pending WAL, a file that is not a database), and
