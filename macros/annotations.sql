@@ -6,6 +6,11 @@ regexp_extract({{ filename }}, '([^/]+/[^/]+)$', 1)
 
 
 {% macro labeling_integer_or_null(text) %}
+  {{- adapter.dispatch('labeling_integer_or_null')(text) -}}
+{% endmacro %}
+
+
+{% macro default__labeling_integer_or_null(text) %}
 {#- A project id given as text, as a BIGINT when it is an integer in canonical form (the rule
     of the raw files: the cast printed back is the text itself), else NULL, so that `6.5` or
     ` 6` never becomes another project's id. -#}
@@ -17,6 +22,11 @@ end
 
 
 {% macro labeling_utc_timestamp(text) %}
+  {{- adapter.dispatch('labeling_utc_timestamp')(text) -}}
+{% endmacro %}
+
+
+{% macro default__labeling_utc_timestamp(text) %}
 {#- An ISO 8601 time with an offset (`2026-11-29T17:06:36.797Z`, as Label Studio writes) as a
     UTC TIMESTAMP, whatever the session's time zone; NULL when it does not parse. -#}
 timezone('UTC', try_cast({{ text }} as timestamptz))
@@ -26,7 +36,7 @@ timezone('UTC', try_cast({{ text }} as timestamptz))
 {% macro labeling_xml_escape(text) %}
 {#- `text` escaped for an XML attribute value: & < > " ' as entities. -#}
 replace(replace(replace(replace(replace({{ text }}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
-    '"', '&quot;'), '''', '&apos;')
+    '"', '&quot;'), {{ labeling_sql_string("'") }}, '&apos;')
 {%- endmacro %}
 
 

@@ -1,4 +1,10 @@
 {% macro labeling_batch_plan() %}
+  {#- Dispatched by engine: the DuckDB form below, the Spark form in macros/spark.sql. -#}
+  {{ return(adapter.dispatch('labeling_batch_plan')()) }}
+{% endmacro %}
+
+
+{% macro duckdb__labeling_batch_plan() %}
   {#- This build's batch plan (labeling.batches.plan, made once by on-run-start): mode
       ('full' or 'incremental'), reason, rebuild_key, batches (every batch with its files),
       new (the names of the batches this build reads) and planned (false in a command that does
@@ -56,6 +62,12 @@
 
 
 {% macro labeling_raw_batch_rows(table) %}
+  {#- Dispatched by engine: the DuckDB form below, the Spark form in macros/spark.sql. -#}
+  {{ return(adapter.dispatch('labeling_raw_batch_rows')(table)) }}
+{% endmacro %}
+
+
+{% macro duckdb__labeling_raw_batch_rows(table) %}
   {#- SQL: the raw rows of every file named <table>.csv that the model being built reads
       (labeling_raw_batch_files), one select per file joined by union all, each with `batch`,
       `raw_path` (the file relative to the raw folder, for error messages) and `source_rowid`
@@ -139,6 +151,26 @@
 {% endmacro %}
 
 
+{% macro labeling_incremental_by_id(column) %}
+  {#- The config of the models keyed by project id that grow batch by batch
+      (int_raw_ids_classified, int_label_decisions, labeled_projects, raw_row_audit), as
+      keyword arguments of config(): on DuckDB an incremental table in the database file (never
+      in `scratch`), appended to after labeling_delete_rows_of_new_ids(column) deleted the rows
+      of the ids the new batches touch. On Spark, which has no batches
+      (scripts/spark_build.py), a table rebuilt by every build. -#}
+  {%- if target.type != 'duckdb' -%}
+    {{ return({'materialized': 'table'}) }}
+  {%- endif -%}
+  {{ return({
+      'materialized': 'incremental',
+      'incremental_strategy': 'append',
+      'on_schema_change': 'fail',
+      'database': target.database,
+      'pre_hook': "{{ labeling_delete_rows_of_new_ids('" ~ column ~ "') }}",
+  }) }}
+{% endmacro %}
+
+
 {% macro labeling_delete_rows_of_new_ids(column) %}
   {#- pre-hook of the incremental models keyed by project id: in an incremental build, delete
       the rows of the ids the new batches touch, which the model then recomputes and appends
@@ -151,6 +183,12 @@
 
 
 {% macro labeling_plan_batches() %}
+  {#- Dispatched by engine: the DuckDB form below, the Spark form in macros/spark.sql. -#}
+  {{ return(adapter.dispatch('labeling_plan_batches')()) }}
+{% endmacro %}
+
+
+{% macro duckdb__labeling_plan_batches() %}
   {#- on-run-start of a build: plan which raw batches it reads (labeling.batches.plan), from
       audit.raw_batches in the database being built (a copy of the published one) and the
       incremental tables it has. A full plan drops the incremental tables (through the

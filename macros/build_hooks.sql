@@ -1,4 +1,10 @@
 {% macro labeling_preflight() %}
+  {#- Dispatched by engine: the DuckDB form below, the Spark form in macros/spark.sql. -#}
+  {{ return(adapter.dispatch('labeling_preflight')()) }}
+{% endmacro %}
+
+
+{% macro duckdb__labeling_preflight() %}
   {#- on-run-start: check every raw file that this invocation loads (selected seeds, or on the
       read_csv path the external sources' files) and the export folder before anything is
       loaded. On the seed path each file is parsed whole (format and every value's canonical
@@ -55,6 +61,12 @@
 
 
 {% macro labeling_on_run_end(results) %}
+  {#- Dispatched by engine: the DuckDB form below, the Spark form in macros/spark.sql. -#}
+  {{ return(adapter.dispatch('labeling_on_run_end')(results)) }}
+{% endmacro %}
+
+
+{% macro duckdb__labeling_on_run_end(results) %}
   {#- on-run-end: report the rows that failing tests stored and the raw-row accounting. For a
       build on the private copy in which every node succeeded: turn the staged export files
       into a version and point the export views at it (labeling_stage_exports), record the
@@ -102,6 +114,12 @@
 
 
 {% macro labeling_report_publication() %}
+  {#- Dispatched by engine: the DuckDB form below, the Spark form in macros/spark.sql. -#}
+  {{ return(adapter.dispatch('labeling_report_publication')()) }}
+{% endmacro %}
+
+
+{% macro duckdb__labeling_report_publication() %}
   {#- The last on-run-end hook: logs what labeling_publish published (it runs only when the
       publishing hook before it succeeded). -#}
   {%- if execute and run_query('select labeling_build_mode()')[0][0] -%}
@@ -167,7 +185,7 @@
 
 {% macro labeling_where_failures_are() %}
   {#- Which database file holds this invocation's stored failures, for the log. -#}
-  {%- if run_query('select labeling_build_mode()')[0][0] -%}
+  {%- if target.type == 'duckdb' and run_query('select labeling_build_mode()')[0][0] -%}
     {{ return(' (in .build/labeling.duckdb when the build fails, e.g. duckdb -readonly .build/labeling.duckdb)') }}
   {%- endif -%}
   {{ return('') }}
@@ -176,9 +194,8 @@
 
 {% macro labeling_report_accounting() %}
   {#- Log the outcome counts of raw_row_outcomes (called when this invocation built it). -#}
-  {%- set outcomes = adapter.get_relation(database=target.database, schema=target.schema, identifier='raw_row_outcomes') -%}
-  {%- if outcomes is none -%}{{ return('') }}{%- endif -%}
-  {%- set rows = run_query("select raw_file, outcome || coalesce(':' || reason, ''), sum(n_rows) from " ~ outcomes ~ " group by all order by all") -%}
+  {%- set outcomes = labeling_relation('raw_row_outcomes') -%}
+  {%- set rows = run_query("select raw_file, outcome || coalesce(':' || reason, ''), sum(n_rows) from " ~ outcomes ~ " group by 1, 2 order by 1, 2") -%}
   {%- set parts = [] -%}
   {%- for row in rows -%}
     {%- do parts.append(row[0] ~ ' ' ~ row[1] ~ '=' ~ row[2]) -%}
@@ -264,6 +281,12 @@
 
 
 {% macro labeling_typed(column, type, file_sql) %}
+  {#- Dispatched by engine: the DuckDB form below, the Spark form in macros/spark.sql. -#}
+  {{ return(adapter.dispatch('labeling_typed')(column, type, file_sql)) }}
+{% endmacro %}
+
+
+{% macro duckdb__labeling_typed(column, type, file_sql) %}
   {#- The SQL that types a raw column in staging. Seeds are loaded typed, after the preflight
       checked every value's canonical form, so a cast is all it takes. The read_csv path reads
       the raw files as text, and this applies the same canonical-form rule while the file is

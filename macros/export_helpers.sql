@@ -1,4 +1,10 @@
 {% macro labeling_project_dir() %}
+  {#- Dispatched by engine: the DuckDB form below, the Spark form in macros/spark.sql. -#}
+  {{ return(adapter.dispatch('labeling_project_dir')()) }}
+{% endmacro %}
+
+
+{% macro duckdb__labeling_project_dir() %}
   {#- Absolute path of the dbt project folder, from the labeling_export plugin's SQL function
       (dbt-duckdb resolves relative paths against the folder dbt is started from). -#}
   {%- if not execute -%}{{ return('.') }}{%- endif -%}
@@ -21,24 +27,15 @@
 
 
 {% macro labeling_copy_options(format) %}
-  {#- DuckDB COPY options per file format. CSV: header, RFC 4180 minimal quoting (comment ''
-      stops DuckDB from quoting '#'), NULL as an empty field: what pandas' to_csv writes.
-      json: one JSON array of objects (Label Studio's task import); jsonl: one object per line
-      (Doccano, Prodigy); xml and txt: the single column's text as it is, one value per row. -#}
-  {%- if format == 'csv' -%}
-    {{ return("format csv, header true, delimiter ',', quote '\"', comment ''") }}
-  {%- elif format == 'parquet' -%}
-    {{ return("format parquet, compression zstd") }}
-  {%- elif format == 'json' -%}
-    {{ return("format json, array true") }}
-  {%- elif format == 'jsonl' -%}
-    {{ return("format json") }}
-  {%- elif format in ('xml', 'txt') -%}
-    {{ return("format csv, header false, quote '', escape '', delimiter '\x1f'") }}
-  {%- else -%}
+  {#- DuckDB COPY options per export file format (csv, parquet, json, jsonl, xml, txt), from
+      labeling.publish.EXPORT_COPY_OPTIONS through the plugin's labeling_export_copy_options
+      (scripts/spark_build.py writes a Spark build's exports with the same options). -#}
+  {%- set options = run_query('select labeling_export_copy_options(' ~ labeling_sql_string(format) ~ ')')[0][0] -%}
+  {%- if not options -%}
     {{ exceptions.raise_compiler_error("gated_export: unsupported format '" ~ format
         ~ "' (csv, parquet, json, jsonl, xml or txt)") }}
   {%- endif -%}
+  {{ return(options) }}
 {% endmacro %}
 
 
@@ -62,6 +59,12 @@
 
 
 {% macro labeling_upstream_seed_files(model) %}
+  {#- Dispatched by engine: the DuckDB form below, the Spark form in macros/spark.sql. -#}
+  {{ return(adapter.dispatch('labeling_upstream_seed_files')(model)) }}
+{% endmacro %}
+
+
+{% macro duckdb__labeling_upstream_seed_files(model) %}
   {#- {file name: path} of the seed files upstream of `model` (the build's raw inputs; on the
       read_csv path, the raw files, each batch's included, named batches/<name>/<file>). The plugin adds the annotation files when the annotation
       sources are upstream. -#}
@@ -132,7 +135,13 @@
 
 
 {% macro labeling_sql_string(value) %}
-  {#- `value` as a SQL string literal, single quotes doubled: every path and text that reaches
-      SQL goes through here, so a quote in a folder name (o'brien) never breaks a statement. -#}
+  {#- `value` as a SQL string literal: every path and text that reaches SQL goes through here,
+      so a quote in a folder name (o'brien) never breaks a statement. DuckDB: single quotes
+      doubled; Spark (macros/spark.sql): backslash escapes. -#}
+  {{ return(adapter.dispatch('labeling_sql_string')(value)) }}
+{% endmacro %}
+
+
+{% macro default__labeling_sql_string(value) %}
   {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
 {% endmacro %}

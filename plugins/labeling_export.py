@@ -22,7 +22,8 @@ SQL functions it registers on every connection (used by the macros):
 ``labeling_checked_cast_sql(column, type, file_sql, line_sql)``
     the SQL that casts a raw text column only when it is canonical (the fast load path);
 ``labeling_csv_options(kind)``
-    the one CSV dialect, as ``read_csv`` or ``COPY`` options;
+    the one CSV dialect, as ``read_csv`` or ``COPY`` options; ``labeling_export_copy_options(format)``
+    the ``COPY`` options of an export file format (``labeling.publish.EXPORT_COPY_OPTIONS``);
 ``labeling_plan_batches(recorded_json, full_refresh, missing_json, invocation_json)``
     plan which raw batches this build reads (``labeling.batches``), once, in on-run-start;
     ``labeling_batch_plan()`` that plan (JSON), as the staging and incremental models read it;
@@ -56,8 +57,8 @@ from dbt.adapters.duckdb.utils import TargetConfig
 from labeling import annotations, batches, raw_files
 from labeling.faults import fault
 from labeling.paths import anchored, command, project_dir, sql_string
-from labeling.publish import (ExportFolder, ExportFolderError, Generations, Publication, StagedExport,
-                              sha256_of)
+from labeling.publish import (EXPORT_COPY_OPTIONS, ExportFolder, ExportFolderError, Generations, Publication,
+                              StagedExport, sha256_of)
 from labeling.workspace import BuildWorkspace, WorkspaceError
 
 WRITING_COMMANDS = {"build", "run", "seed", "snapshot", "test", "retry", "clone"}
@@ -154,6 +155,10 @@ class Plugin(BasePlugin):
             "labeling_csv_options",
             lambda kind: raw_files.copy_options() if kind == "copy" else raw_files.read_csv_options(),
             ["VARCHAR"], "VARCHAR", side_effects=False,
+        )
+        conn.create_function(
+            "labeling_export_copy_options",
+            lambda fmt: EXPORT_COPY_OPTIONS.get(fmt, ""), ["VARCHAR"], "VARCHAR", side_effects=False,
         )
         conn.create_function("labeling_plan_batches", self.plan_batches, ["VARCHAR", "BOOLEAN", "VARCHAR", "VARCHAR"],
                              "VARCHAR", side_effects=True)

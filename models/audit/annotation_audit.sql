@@ -24,33 +24,42 @@ taxonomy as (
 
 ),
 
-classified as (
+with_choices as (
 
     select
         annotations.*,
-        list_distinct(annotations.choices) as chosen_tags,
+        {{ labeling_list_distinct('annotations.choices') }} as chosen_tags
+
+    from annotations
+
+),
+
+classified as (
+
+    select
+        with_choices.*,
         case
-            when len(list_distinct(annotations.choices)) = 1
-                then list_distinct(annotations.choices)[1]
+            when {{ labeling_list_length('with_choices.chosen_tags') }} = 1
+                then {{ labeling_list_element('with_choices.chosen_tags', 1) }}
         end as tag,
         case
-            when annotations.was_cancelled then 'cancelled'
-            when annotations.answer = 'reject' then 'rejected'
-            when annotations.answer = 'ignore' then 'ignored'
-            when annotations.project_id is null then 'invalid_project_id'
+            when with_choices.was_cancelled then 'cancelled'
+            when with_choices.answer = 'reject' then 'rejected'
+            when with_choices.answer = 'ignore' then 'ignored'
+            when with_choices.project_id is null then 'invalid_project_id'
             when projects.project_id is null then 'unknown_project'
-            when len(list_distinct(annotations.choices)) = 0 then 'empty'
-            when len(list_distinct(annotations.choices)) > 1 then 'several_tags'
+            when {{ labeling_list_length('with_choices.chosen_tags') }} = 0 then 'empty'
+            when {{ labeling_list_length('with_choices.chosen_tags') }} > 1 then 'several_tags'
             when taxonomy.tag is null then 'tag_not_in_taxonomy'
         end as problem
 
-    from annotations
+    from with_choices
     left join projects
-        on annotations.project_id = projects.project_id
+        on with_choices.project_id = projects.project_id
     left join taxonomy
         on
-            len(list_distinct(annotations.choices)) = 1
-            and list_distinct(annotations.choices)[1] = taxonomy.tag
+            {{ labeling_list_length('with_choices.chosen_tags') }} = 1
+            and {{ labeling_list_element('with_choices.chosen_tags', 1) }} = taxonomy.tag
 
 ),
 

@@ -4,8 +4,9 @@
 -- reads it to decide what is new (labeling_plan_batches): a batch listed here is never read
 -- again unless a full build rebuilds everything. Incremental: a build appends the batches it
 -- applied.
+-- On Spark, which has no batches, a table rebuilt by every build.
 {{ config(
-    materialized='incremental',
+    materialized='incremental' if target.type == 'duckdb' else 'table',
     incremental_strategy='append',
     on_schema_change='fail',
 ) }}
@@ -28,10 +29,10 @@ with
 applied_files as (
 
     select
-        cast(applied.batch as varchar) as batch,
-        cast(applied.raw_file as varchar) as raw_file,
-        cast(applied.raw_path as varchar) as raw_path,
-        cast(applied.sha256 as varchar) as sha256
+        cast(applied.batch as {{ dbt.type_string() }}) as batch,
+        cast(applied.raw_file as {{ dbt.type_string() }}) as raw_file,
+        cast(applied.raw_path as {{ dbt.type_string() }}) as raw_path,
+        cast(applied.sha256 as {{ dbt.type_string() }}) as sha256
 
     from (values {{ applied | join(', ') }}) as applied (batch, raw_file, raw_path, sha256)
     where applied.batch is not null

@@ -5,13 +5,7 @@
 -- them here too would double what a large build writes. Only the rows of the ids that need a
 -- look (int_raw_ids_classified) are joined back. Incremental: a build that reads new raw
 -- batches recomputes only the rows of the ids that occur in them.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    database=target.database,
-    pre_hook="{{ labeling_delete_rows_of_new_ids('project_id') }}",
-) }}
+{{ config(**labeling_incremental_by_id('project_id')) }}
 with
 
 ids as (
@@ -52,7 +46,7 @@ ids_to_list as (
             and (
                 label_source is null
                 or label_source <> 'tags_csv'
-                or len(project_row_issues) > 0
+                or {{ labeling_list_length('project_row_issues') }} > 0
             )
         )
         or (
@@ -61,7 +55,7 @@ ids_to_list as (
                 n_project_rows = 0
                 or n_tag_rows > n_tags
                 or n_tags_outside_taxonomy > 0
-                or len(tag_row_issues) > 0
+                or {{ labeling_list_length('tag_row_issues') }} > 0
             )
         )
 
@@ -90,7 +84,7 @@ project_rows as (
         projects.created_on,
         projects.title,
         projects.description,
-        cast(null as varchar) as tag
+        cast(null as {{ dbt.type_string() }}) as tag
 
     from projects
     inner join ids_to_list
@@ -113,18 +107,14 @@ tag_rows as (
             when ids_to_list.n_project_rows = 0 then 'unknown_project'
             when tags.tag is null then 'empty_tag'
         end as reason,
-        cast(null as varchar) as label_source,
-        list_concat(
-            ids_to_list.tag_row_issues,
-            case
-                when tags.tag is not null and taxonomy.tag is null
-                    then ['tag_not_in_taxonomy']
-                else []
-            end
-        ) as issues,
+        cast(null as {{ dbt.type_string() }}) as label_source,
+        {{ labeling_list_concat([
+            'ids_to_list.tag_row_issues',
+            labeling_issue_list([('tags.tag is not null and taxonomy.tag is null', 'tag_not_in_taxonomy')]),
+        ]) }} as issues,
         cast(null as timestamp) as created_on,
-        cast(null as varchar) as title,
-        cast(null as varchar) as description,
+        cast(null as {{ dbt.type_string() }}) as title,
+        cast(null as {{ dbt.type_string() }}) as description,
         tags.tag
 
     from tags
@@ -137,8 +127,9 @@ tag_rows as (
 
 audited as (
 
+    -- The same columns in the same order on both sides.
     select * from project_rows
-    union all by name
+    union all
     select * from tag_rows
 
 )
@@ -160,5 +151,5 @@ select
 from audited
 where
     outcome = 'left_out'
-    or len(issues) > 0
+    or {{ labeling_list_length('issues') }} > 0
     or coalesce(label_source <> 'tags_csv', false)

@@ -26,8 +26,8 @@ id_outcomes as (
             when n_tag_rows = 0 then 'no_tag_row'
             when n_tags = 0 then 'empty_tag'
         end as project_reason,
-        len(project_row_issues) > 0 as project_rows_have_issues,
-        len(tag_row_issues) > 0 as tag_rows_have_issues
+        {{ labeling_list_length('project_row_issues') }} > 0 as project_rows_have_issues,
+        {{ labeling_list_length('tag_row_issues') }} > 0 as tag_rows_have_issues
 
     from ids
 
@@ -99,8 +99,8 @@ tag_counts as (
     select
         'tags.csv' as raw_file,
         'labeled' as outcome,
-        cast(null as varchar) as reason,
-        cast(null as varchar) as label_source,
+        cast(null as {{ dbt.type_string() }}) as reason,
+        cast(null as {{ dbt.type_string() }}) as label_source,
         n_labeled as n_rows,
         n_labeled_with_issues as n_rows_with_issues,
         n_labeled_with_issues as n_rows_listed
@@ -111,7 +111,7 @@ tag_counts as (
         'tags.csv' as raw_file,
         'left_out' as outcome,
         'empty_tag' as reason,
-        cast(null as varchar) as label_source,
+        cast(null as {{ dbt.type_string() }}) as label_source,
         n_empty as n_rows,
         n_empty_with_issues as n_rows_with_issues,
         n_empty as n_rows_listed
@@ -122,7 +122,7 @@ tag_counts as (
         'tags.csv' as raw_file,
         'left_out' as outcome,
         'unknown_project' as reason,
-        cast(null as varchar) as label_source,
+        cast(null as {{ dbt.type_string() }}) as label_source,
         n_unknown as n_rows,
         n_unknown as n_rows_with_issues,
         n_unknown as n_rows_listed

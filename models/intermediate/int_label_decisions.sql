@@ -5,13 +5,7 @@
 -- the 10-million-row path writes each title and description once.
 -- Incremental: a build that reads new raw batches recomputes only the rows of the ids that
 -- occur in them (a new tag row can label, or duplicate, a project of an earlier batch).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    database=target.database,
-    pre_hook="{{ labeling_delete_rows_of_new_ids('project_id') }}",
-) }}
+{{ config(**labeling_incremental_by_id('project_id')) }}
 with
 
 projects as (
@@ -49,16 +43,23 @@ corrections as (
 
 ),
 
-latest_corrections as (
+ranked_corrections as (
 
     select
         *,
-        count(*) over (partition by project_id) as n_corrections
+        count(*) over (partition by project_id) as n_corrections,
+        row_number() over (
+            partition by project_id order by decided_at desc, correction_number desc
+        ) as correction_rank
 
     from corrections
-    qualify row_number() over (
-        partition by project_id order by decided_at desc, correction_number desc
-    ) = 1
+
+),
+
+latest_corrections as (
+
+    select * from ranked_corrections
+    where correction_rank = 1
 
 ),
 

@@ -8,13 +8,7 @@
 -- when the decisions' uniqueness test fails on duplicate ids.
 -- Incremental: a build that reads new raw batches recomputes only the ids that occur in them
 -- (from all their rows, earlier batches' included); every count is per id.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    database=target.database,
-    pre_hook="{{ labeling_delete_rows_of_new_ids('project_id') }}",
-) }}
+{{ config(**labeling_incremental_by_id('project_id')) }}
 with
 
 projects as (
@@ -65,7 +59,7 @@ raw_ids as (
     select
         project_id,
         true as is_project_row,
-        cast(null as varchar) as tag,
+        cast(null as {{ dbt.type_string() }}) as tag,
         false as is_outside_taxonomy
 
     from projects
@@ -119,16 +113,16 @@ classified as (
 select
     *,
     -- Blocking issues of every projects.csv row with this id.
-    list_concat(
-        case when n_project_rows > 1 then ['duplicate_project_id'] else [] end,
-        case when n_tag_rows > 1 then ['duplicate_tag_row'] else [] end
-    ) as project_row_issues,
+    {{ labeling_issue_list([
+        ('n_project_rows > 1', 'duplicate_project_id'),
+        ('n_tag_rows > 1', 'duplicate_tag_row'),
+    ]) }} as project_row_issues,
     -- Blocking issues of every tags.csv row with this id (a row's own tag can add
     -- tag_not_in_taxonomy).
-    list_concat(
-        case when n_project_rows = 0 then ['unknown_project'] else [] end,
-        case when n_tag_rows > 1 then ['duplicate_tag_row'] else [] end,
-        case when n_project_rows > 1 then ['duplicate_project_id'] else [] end
-    ) as tag_row_issues
+    {{ labeling_issue_list([
+        ('n_project_rows = 0', 'unknown_project'),
+        ('n_tag_rows > 1', 'duplicate_tag_row'),
+        ('n_project_rows > 1', 'duplicate_project_id'),
+    ]) }} as tag_row_issues
 
 from classified

@@ -5,13 +5,7 @@
 -- Incremental: a build that reads new raw batches recomputes only the projects whose ids occur
 -- in them.
 -- depends_on: {{ ref('stg_madewithml__tags') }}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    database=target.database,
-    pre_hook="{{ labeling_delete_rows_of_new_ids('id') }}",
-) }}
+{{ config(**labeling_incremental_by_id('id')) }}
 with
 
 decisions as (

@@ -70,6 +70,31 @@ MARKER_TEXT = ("This folder holds the exports of the mwml_labeling dbt project. 
                "only what it created here: current, versions/, .staging/ and links through current/.\n")
 
 
+#: DuckDB COPY options of each export file format (the ``gated_export`` materialization's, on
+#: DuckDB through the plugin's ``labeling_export_copy_options``, and ``scripts/spark_build.py``'s).
+#: CSV: header, RFC 4180 minimal quoting (``comment ''`` stops DuckDB from quoting ``#``), NULL as
+#: an empty field: what pandas' ``to_csv`` writes. json: one JSON array of objects (Label Studio's
+#: task import); jsonl: one object per line (Doccano, Prodigy); xml and txt: the single column's
+#: text as it is, one value per row.
+EXPORT_COPY_OPTIONS = {
+    "csv": "format csv, header true, delimiter ',', quote '\"', comment ''",
+    "parquet": "format parquet, compression zstd",
+    "json": "format json, array true",
+    "jsonl": "format json",
+    "xml": "format csv, header false, quote '', escape '', delimiter '\x1f'",
+    "txt": "format csv, header false, quote '', escape '', delimiter '\x1f'",
+}
+
+
+def export_copy_options(file_format: str) -> str:
+    """The COPY options of an export format (``EXPORT_COPY_OPTIONS``); ValueError if unknown."""
+    try:
+        return EXPORT_COPY_OPTIONS[file_format]
+    except KeyError:
+        raise ValueError(f"gated_export: unsupported format {file_format!r} "
+                         f"({', '.join(EXPORT_COPY_OPTIONS)})") from None
+
+
 class PublishError(RuntimeError):
     """Publishing cannot go on; nothing readers see has changed."""
 

@@ -7,7 +7,7 @@ label_studio as (
 
     select
         filename,
-        sum(coalesce(json_array_length(json, '$.annotations'), 0)) as n_in_file
+        sum(coalesce({{ labeling_json_array_length('json', '$.annotations') }}, 0)) as n_in_file
     from {{ source('annotations', 'label_studio') }}
     group by filename
 

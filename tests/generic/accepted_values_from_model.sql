@@ -34,7 +34,7 @@ offending as (
         checked.{{ column_name }} as offending_value,
         count(*) as n_rows
         {%- if id_column %},
-        list(checked.{{ id_column }} order by checked.{{ id_column }})[1:5] as example_ids
+        {{ labeling_list_head(labeling_list_agg('checked.' ~ id_column, ['checked.' ~ id_column]), 5) }} as example_ids
         {%- endif %}
 
     from checked

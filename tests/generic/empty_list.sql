@@ -5,5 +5,5 @@ select
     {{ name }}{{ ',' if not loop.last }}
     {% endfor %}
 from {{ model }}
-where len({{ column }}) > 0
+where {{ labeling_list_length(column) }} > 0
 {% endtest %}

@@ -41,7 +41,7 @@ duplicated as (
         {% endfor -%}
         count(*) as n_rows
         {%- if id_column %},
-        list({{ id_column }} order by {{ id_column }}) as ids
+        {{ labeling_list_agg(id_column, [id_column]) }} as ids
         {%- endif %}
 
     from candidates

@@ -25,8 +25,8 @@
     and load_relation(ref('int_label_decisions')) is not none
     and load_relation(ref('labeled_projects')) is not none -%}
     {%- set fingerprints = run_query(
-        'select (select count(*) || \':\' || coalesce(sum(hash(id, tag)::hugeint), 0) from ('
-        ~ decided_sql ~ ')) = (select count(*) || \':\' || coalesce(sum(hash(id, tag)::hugeint), 0) from ('
+        'select (select count(*) || \':\' || ' ~ labeling_hash_sum(['id', 'tag']) ~ ' from ('
+        ~ decided_sql ~ ')) = (select count(*) || \':\' || ' ~ labeling_hash_sum(['id', 'tag']) ~ ' from ('
         ~ mart_sql ~ '))') -%}
     {%- set same = fingerprints[0][0] -%}
 {%- endif %}

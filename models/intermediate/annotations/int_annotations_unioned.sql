@@ -21,11 +21,12 @@ prodigy as (
 
 unioned as (
 
-    -- The three staging models have the same columns (same names, same order).
+    -- The three staging models have the same columns (same names, same order; their
+    -- contracts and unit tests keep it so).
     select * from label_studio  -- noqa: AM04
-    union all by name
+    union all
     select * from doccano  -- noqa: AM04
-    union all by name
+    union all
     select * from prodigy  -- noqa: AM04
 
 )

@@ -45,11 +45,11 @@ open_questions as (
 
 select
     *,
-    row_number() over (
+    cast(row_number() over (
         order by
             case reason when 'tie' then 1 when 'no_majority' then 2 else 3 end,
             annotation_agreement,
             id
-    ) as queue_position
+    ) as bigint) as queue_position
 
 from open_questions

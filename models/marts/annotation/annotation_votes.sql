@@ -48,7 +48,9 @@ per_project as (
         count(*) as n_tags,
         max(n_votes) as top_votes,
         count(*) filter (where n_votes = project_top_votes) as n_top,
-        list({ 'tag': tag, 'votes': n_votes } order by n_votes desc, tag asc) as votes
+        {{ labeling_list_agg(
+            labeling_struct([('tag', 'tag'), ('votes', 'n_votes')]), ['-n_votes', 'tag']
+        ) }} as votes
 
     from with_project_top
     group by project_id
@@ -59,7 +61,10 @@ with_top as (
 
     select
         per_project.*,
-        case when per_project.n_top = 1 then per_project.votes[1].tag end as top_tag
+        case
+            when per_project.n_top = 1
+                then {{ labeling_list_element('per_project.votes', 1) }}.tag
+        end as top_tag
 
     from per_project
 
@@ -69,7 +74,7 @@ project_annotators as (
 
     select
         project_id,
-        list(annotator order by annotator) as annotators
+        {{ labeling_list_agg('annotator', ['annotator']) }} as annotators
 
     from annotations
     group by project_id

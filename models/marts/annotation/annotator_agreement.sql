@@ -15,18 +15,30 @@ votes as (
 
 ),
 
-gold as (
+ranked_gold as (
 
     select
         project_id,
         tag as gold_tag,
-        annotator as gold_annotator
+        annotator as gold_annotator,
+        row_number() over (
+            partition by project_id order by annotated_at desc nulls last, annotator asc
+        ) as gold_rank
 
     from annotations
     where is_ground_truth
-    qualify row_number() over (
-        partition by project_id order by annotated_at desc nulls last, annotator asc
-    ) = 1
+
+),
+
+gold as (
+
+    select
+        project_id,
+        gold_tag,
+        gold_annotator
+
+    from ranked_gold
+    where gold_rank = 1
 
 ),
 
@@ -52,7 +64,7 @@ per_annotator as (
 
     select
         annotator,
-        list(distinct tool order by tool) as tools,
+        {{ labeling_list_agg('tool', ['tool'], distinct=true) }} as tools,
         count(*) as n_annotations,
         count(consensus_tag) as n_with_consensus,
         count(*) filter (where tag = consensus_tag) as n_agree_with_consensus,

@@ -34,11 +34,11 @@ config as (
         || '  <Text name="text" value="$text"/>' || chr(10)
         || '  <Choices name="tag" toName="text" choice="single-radio" showInline="false">'
         || chr(10)
-        || string_agg(
-            '    <Choice value="' || {{ labeling_xml_escape('tag') }}
-            || '" hint="' || {{ labeling_xml_escape('hint') }} || '"/>',
-            chr(10) order by tag
-        ) || chr(10)
+        || {{ labeling_string_agg(
+            "'    <Choice value=\"' || " ~ labeling_xml_escape('tag')
+            ~ " || '\" hint=\"' || " ~ labeling_xml_escape('hint') ~ " || '\"/>'",
+            'chr(10)', ['tag']
+        ) }} || chr(10)
         || '  </Choices>' || chr(10)
         || '</View>' as label_config
 

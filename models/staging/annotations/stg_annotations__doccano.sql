@@ -8,7 +8,9 @@ source as (
     select
         filename,
         json,
-        row_number() over (partition by filename) as record_number
+        cast(
+            row_number() over (partition by filename {{ labeling_in_file_order() }}) as bigint
+        ) as record_number
     from {{ source('annotations', 'doccano') }}
 
 ),
@@ -20,21 +22,23 @@ renamed as (
         {{ labeling_annotation_file('filename') }} as source_file,
         record_number,
         cast(1 as bigint) as annotation_number,
-        json ->> '$.id' as source_annotation_id,
-        coalesce(json ->> '$.meta.id', json ->> '$.project_id') as raw_project_id,
-        {{ labeling_integer_or_null("coalesce(json ->> '$.meta.id', json ->> '$.project_id')") }}
+        {{ labeling_json_text('json', '$.id') }} as source_annotation_id,
+        coalesce({{ labeling_json_text('json', '$.meta.id') }}, {{ labeling_json_text('json', '$.project_id') }}) as raw_project_id,
+        {{ labeling_integer_or_null('coalesce(' ~ labeling_json_text('json', '$.meta.id') ~ ', '
+            ~ labeling_json_text('json', '$.project_id') ~ ')') }}
             as project_id,
         coalesce(
-            json ->> '$.user',
-            json ->> '$.annotator',
+            {{ labeling_json_text('json', '$.user') }},
+            {{ labeling_json_text('json', '$.annotator') }},
             'doccano:' || regexp_extract(filename, '([^/]+)[.]jsonl$', 1)
         ) as annotator,
         case
-            when json_type(json, '$.label') = 'VARCHAR' then [json ->> '$.label']
-            else coalesce(json_extract_string(json, '$.label[*]'), [])
+            when {{ labeling_json_kind('json', '$.label') }} = 'VARCHAR'
+                then {{ labeling_list([labeling_json_text('json', '$.label')]) }}
+            else coalesce({{ labeling_json_strings('json', '$.label') }}, {{ labeling_list() }})
         end as choices,
         false as was_cancelled,
-        cast(null as varchar) as answer,
+        cast(null as {{ dbt.type_string() }}) as answer,
         false as is_ground_truth,
         cast(null as double) as lead_time_seconds,
         cast(null as timestamp) as annotated_at

@@ -7,7 +7,9 @@ source as (
     select
         filename,
         json,
-        row_number() over (partition by filename) as record_number
+        cast(
+            row_number() over (partition by filename {{ labeling_in_file_order() }}) as bigint
+        ) as record_number
     from {{ source('annotations', 'label_studio') }}
 
 ),
@@ -19,10 +21,9 @@ annotations as (
         source.record_number,
         annotation.value as annotation,
         annotation.ordinality as annotation_number,
-        source.json ->> '$.data.id' as raw_project_id
-    from source,
-        unnest(json_extract(source.json, '$.annotations[*]'))
-        with ordinality as annotation (value, ordinality)
+        {{ labeling_json_text('source.json', '$.data.id') }} as raw_project_id
+    from source
+    {{- labeling_unnest_with_ordinality(labeling_json_objects('source.json', '$.annotations'), 'annotation') }}
 
 ),
 
@@ -33,25 +34,27 @@ renamed as (
         {{ labeling_annotation_file('filename') }} as source_file,
         record_number,
         cast(annotation_number as bigint) as annotation_number,
-        annotation ->> '$.id' as source_annotation_id,
+        {{ labeling_json_text('annotation', '$.id') }} as source_annotation_id,
         raw_project_id,
         {{ labeling_integer_or_null('raw_project_id') }} as project_id,
         case
-            when json_type(annotation, '$.completed_by') = 'OBJECT'
+            when {{ labeling_json_kind('annotation', '$.completed_by') }} = 'OBJECT'
                 then coalesce(
-                    annotation ->> '$.completed_by.email',
-                    'label_studio:user:' || (annotation ->> '$.completed_by.id')
+                    {{ labeling_json_text('annotation', '$.completed_by.email') }},
+                    'label_studio:user:' || {{ labeling_json_text('annotation', '$.completed_by.id') }}
                 )
-            else 'label_studio:user:' || (annotation ->> '$.completed_by')
+            else 'label_studio:user:' || {{ labeling_json_text('annotation', '$.completed_by') }}
         end as annotator,
         coalesce(
-            json_extract_string(annotation, '$.result[*].value.choices[*]'), []
+            {{ labeling_label_studio_choices('annotation') }}, {{ labeling_list() }}
         ) as choices,
-        coalesce(try_cast(annotation ->> '$.was_cancelled' as boolean), false) as was_cancelled,
-        cast(null as varchar) as answer,
-        coalesce(try_cast(annotation ->> '$.ground_truth' as boolean), false) as is_ground_truth,
-        try_cast(annotation ->> '$.lead_time' as double) as lead_time_seconds,
-        {{ labeling_utc_timestamp("annotation ->> '$.updated_at'") }} as annotated_at
+        coalesce(try_cast({{ labeling_json_text('annotation', '$.was_cancelled') }} as boolean), false)
+            as was_cancelled,
+        cast(null as {{ dbt.type_string() }}) as answer,
+        coalesce(try_cast({{ labeling_json_text('annotation', '$.ground_truth') }} as boolean), false)
+            as is_ground_truth,
+        try_cast({{ labeling_json_text('annotation', '$.lead_time') }} as double) as lead_time_seconds,
+        {{ labeling_utc_timestamp(labeling_json_text('annotation', '$.updated_at')) }} as annotated_at
 
     from annotations
 

@@ -8,7 +8,9 @@ source as (
     select
         filename,
         json,
-        row_number() over (partition by filename) as record_number
+        cast(
+            row_number() over (partition by filename {{ labeling_in_file_order() }}) as bigint
+        ) as record_number
     from {{ source('annotations', 'prodigy') }}
 
 ),
@@ -20,26 +22,28 @@ renamed as (
         {{ labeling_annotation_file('filename') }} as source_file,
         record_number,
         cast(1 as bigint) as annotation_number,
-        json ->> '$._task_hash' as source_annotation_id,
-        json ->> '$.meta.id' as raw_project_id,
-        {{ labeling_integer_or_null("json ->> '$.meta.id'") }} as project_id,
+        {{ labeling_json_text('json', '$._task_hash') }} as source_annotation_id,
+        {{ labeling_json_text('json', '$.meta.id') }} as raw_project_id,
+        {{ labeling_integer_or_null(labeling_json_text('json', '$.meta.id')) }} as project_id,
         coalesce(
-            json ->> '$._annotator_id',
-            json ->> '$._session_id',
+            {{ labeling_json_text('json', '$._annotator_id') }},
+            {{ labeling_json_text('json', '$._session_id') }},
             'prodigy:' || regexp_extract(filename, '([^/]+)[.]jsonl$', 1)
         ) as annotator,
         case
-            when json_type(json, '$.accept') = 'ARRAY'
-                then coalesce(json_extract_string(json, '$.accept[*]'), [])
-            when json ->> '$.answer' = 'accept' and json ->> '$.label' is not null
-                then [json ->> '$.label']
-            else []
+            when {{ labeling_json_kind('json', '$.accept') }} = 'ARRAY'
+                then coalesce({{ labeling_json_strings('json', '$.accept') }}, {{ labeling_list() }})
+            when {{ labeling_json_text('json', '$.answer') }} = 'accept'
+                and {{ labeling_json_text('json', '$.label') }} is not null
+                then {{ labeling_list([labeling_json_text('json', '$.label')]) }}
+            else {{ labeling_list() }}
         end as choices,
         false as was_cancelled,
-        json ->> '$.answer' as answer,
+        {{ labeling_json_text('json', '$.answer') }} as answer,
         false as is_ground_truth,
         cast(null as double) as lead_time_seconds,
-        timezone('UTC', to_timestamp(try_cast(json ->> '$._timestamp' as double))) as annotated_at
+        {{ labeling_epoch_to_utc('try_cast(' ~ labeling_json_text('json', '$._timestamp') ~ ' as double)') }}
+            as annotated_at
 
     from source
 

@@ -6,7 +6,7 @@ source as (
 
     select
         *,
-        rowid as source_rowid
+        {{ labeling_seed_row_index() }} as source_rowid
     from {{ source('labeling', 'label_corrections') }}
 
 ),
@@ -16,9 +16,9 @@ renamed as (
     select
         cast(source_rowid + 1 as bigint) as correction_number,
         cast(id as bigint) as project_id,
-        cast(tag as varchar) as tag,
-        cast(reviewer as varchar) as reviewer,
-        cast(reason as varchar) as reason,
+        cast(tag as {{ dbt.type_string() }}) as tag,
+        cast(reviewer as {{ dbt.type_string() }}) as reviewer,
+        cast(reason as {{ dbt.type_string() }}) as reason,
         cast(decided_at as timestamp) as decided_at
 
     from source

@@ -10,12 +10,12 @@ source as (
 renamed as (
 
     select
-        cast(rule as varchar) as rule_name,
-        cast(tag as varchar) as tag,
-        cast(pattern as varchar) as pattern,
-        cast(description as varchar) as rule_description,
-        lower(cast(kind as varchar)) as rule_kind,
-        lower(cast(field as varchar)) as rule_field
+        cast(rule as {{ dbt.type_string() }}) as rule_name,
+        cast(tag as {{ dbt.type_string() }}) as tag,
+        cast(pattern as {{ dbt.type_string() }}) as pattern,
+        cast(description as {{ dbt.type_string() }}) as rule_description,
+        lower(cast(kind as {{ dbt.type_string() }})) as rule_kind,
+        lower(cast(field as {{ dbt.type_string() }})) as rule_field
 
     from source
 

@@ -10,10 +10,10 @@ source as (
 renamed as (
 
     select
-        cast(tag as varchar) as tag,
-        cast(parent as varchar) as parent_tag,
-        cast(description as varchar) as tag_description,
-        cast(aliases as varchar) as aliases
+        cast(tag as {{ dbt.type_string() }}) as tag,
+        cast(parent as {{ dbt.type_string() }}) as parent_tag,
+        cast(description as {{ dbt.type_string() }}) as tag_description,
+        cast(aliases as {{ dbt.type_string() }}) as aliases
 
     from source
 

@@ -6,7 +6,10 @@ with
 
 requested as (
 
-    select cast(unnest([{{ (task_ids | join(', ')) or 'null' }}]) as bigint) as id
+    select cast(requested_id as bigint) as id
+    from (
+        select {{ labeling_unnest(labeling_list(task_ids or ['null'])) }} as requested_id
+    ) as requested_ids
 
 ),
 

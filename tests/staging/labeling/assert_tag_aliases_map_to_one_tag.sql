@@ -9,12 +9,21 @@ taxonomy as (
 
 ),
 
+aliases as (
+
+    select
+        tag,
+        {{ labeling_unnest(labeling_split("coalesce(aliases, '')", '|')) }} as alias_name
+    from taxonomy
+
+),
+
 names as (
 
     select
         tag,
-        trim(unnest(string_split(coalesce(aliases, ''), '|'))) as alias_name
-    from taxonomy
+        trim(alias_name) as alias_name
+    from aliases
     union all
     select
         tag,
@@ -27,7 +36,7 @@ ambiguous as (
 
     select
         alias_name,
-        list(distinct tag order by tag) as tags
+        {{ labeling_list_agg('tag', ['tag'], distinct=true) }} as tags
     from names
     where alias_name <> ''
     group by alias_name

@@ -1,0 +1,271 @@
+{#- The SQL that differs between DuckDB and Spark, one dispatched macro per difference, so that
+    no model is written twice. Models write DuckDB's spelling where both engines agree and call
+    these where they do not; the Spark forms are in macros/spark.sql. -#}
+
+{% macro labeling_type(name) %}
+  {#- The engine's name of a column type given by its DuckDB name (`varchar`, `bigint`,
+      `double`, `boolean`, `timestamp`, `varchar[]`): Spark has no bare `varchar` (it wants a
+      length) and spells lists `array<...>`. -#}
+  {{ return(adapter.dispatch('labeling_type')(name)) }}
+{% endmacro %}
+
+{% macro default__labeling_type(name) %}
+  {{ return(name) }}
+{% endmacro %}
+
+
+{% macro labeling_list(items=[], element_type='varchar') %}
+  {#- SQL: a list literal of the SQL expressions `items` (DuckDB `[a, b]`, Spark `array(a, b)`);
+      an empty list is typed by element_type. -#}
+  {{ return(adapter.dispatch('labeling_list')(items, element_type)) }}
+{% endmacro %}
+
+{% macro default__labeling_list(items, element_type) %}
+  {%- if items | length == 0 -%}
+    {{ return('cast([] as ' ~ element_type ~ '[])') }}
+  {%- endif -%}
+  {{ return('[' ~ items | join(', ') ~ ']') }}
+{% endmacro %}
+
+
+{% macro labeling_list_concat(lists) %}
+  {#- SQL: the lists (SQL expressions) one after the other (DuckDB list_concat, Spark concat). -#}
+  {{ return(adapter.dispatch('labeling_list_concat')(lists)) }}
+{% endmacro %}
+
+{% macro default__labeling_list_concat(lists) %}
+  {{ return('list_concat(' ~ lists | join(', ') ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_list_length(list) %}
+  {#- SQL: the number of elements of a list (DuckDB len, Spark size). -#}
+  {{ return(adapter.dispatch('labeling_list_length')(list)) }}
+{% endmacro %}
+
+{% macro default__labeling_list_length(list) %}
+  {{ return('len(' ~ list ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_json_text(json, path) %}
+  {#- SQL: the value at the JSONPath `path` (`$.a.b`) of the JSON text `json`, as text (a string
+      without its quotes; NULL when missing). -#}
+  {{ return(adapter.dispatch('labeling_json_text')(json, path)) }}
+{% endmacro %}
+
+{% macro default__labeling_json_text(json, path) %}
+  {{ return('(' ~ json ~ ' ->> ' ~ labeling_sql_string(path) ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_json_kind(json, path) %}
+  {#- SQL: 'OBJECT', 'ARRAY' or another kind ('VARCHAR', 'BIGINT'...) of the value at `path`. -#}
+  {{ return(adapter.dispatch('labeling_json_kind')(json, path)) }}
+{% endmacro %}
+
+{% macro default__labeling_json_kind(json, path) %}
+  {{ return('json_type(' ~ json ~ ', ' ~ labeling_sql_string(path) ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_json_strings(json, path) %}
+  {#- SQL: the JSON array of strings at `path` (`$.label`) as a list of text (NULL when the value
+      is missing or not an array). -#}
+  {{ return(adapter.dispatch('labeling_json_strings')(json, path)) }}
+{% endmacro %}
+
+{% macro default__labeling_json_strings(json, path) %}
+  {{ return('json_extract_string(' ~ json ~ ', ' ~ labeling_sql_string(path ~ '[*]') ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_json_objects(json, path) %}
+  {#- SQL: the elements of the JSON array at `path` as a list of JSON texts (for unnest). -#}
+  {{ return(adapter.dispatch('labeling_json_objects')(json, path)) }}
+{% endmacro %}
+
+{% macro default__labeling_json_objects(json, path) %}
+  {{ return('json_extract(' ~ json ~ ', ' ~ labeling_sql_string(path ~ '[*]') ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_label_studio_choices(annotation) %}
+  {#- SQL: every choice of a Label Studio annotation (`$.result[*].value.choices[*]`), as a list
+      of text. -#}
+  {{ return(adapter.dispatch('labeling_label_studio_choices')(annotation)) }}
+{% endmacro %}
+
+{% macro default__labeling_label_studio_choices(annotation) %}
+  {{ return('json_extract_string(' ~ annotation ~ ", '$.result[*].value.choices[*]')") }}
+{% endmacro %}
+
+
+{% macro labeling_in_file_order() %}
+  {#- The window ORDER BY that numbers the rows of a file in file order: none in DuckDB (a scan
+      keeps file order), the scan position in Spark (whose row_number needs an order). -#}
+  {{ return(adapter.dispatch('labeling_in_file_order')()) }}
+{% endmacro %}
+
+{% macro default__labeling_in_file_order() %}
+  {{ return('') }}
+{% endmacro %}
+
+
+{% macro labeling_epoch_to_utc(seconds) %}
+  {#- SQL: a UNIX time in seconds (a double) as a UTC TIMESTAMP. -#}
+  {{ return(adapter.dispatch('labeling_epoch_to_utc')(seconds)) }}
+{% endmacro %}
+
+{% macro default__labeling_epoch_to_utc(seconds) %}
+  {{ return("timezone('UTC', to_timestamp(" ~ seconds ~ "))") }}
+{% endmacro %}
+
+
+{% macro labeling_list_agg(value, order_by, distinct=false) %}
+  {#- SQL aggregate: the values of a group as a list, ordered by the SQL expressions order_by
+      (ascending; negate a number to order it descending). distinct: each value once (then
+      ordered by the value itself; order_by is ignored). -#}
+  {{ return(adapter.dispatch('labeling_list_agg')(value, order_by, distinct)) }}
+{% endmacro %}
+
+{% macro default__labeling_list_agg(value, order_by, distinct) %}
+  {%- if distinct -%}
+    {{ return('list(distinct ' ~ value ~ ' order by ' ~ value ~ ')') }}
+  {%- endif -%}
+  {{ return('list(' ~ value ~ ' order by ' ~ order_by | join(', ') ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_struct(fields) %}
+  {#- SQL: a struct of the (name, SQL expression) pairs `fields`. -#}
+  {{ return(adapter.dispatch('labeling_struct')(fields)) }}
+{% endmacro %}
+
+{% macro default__labeling_struct(fields) %}
+  {%- set parts = [] -%}
+  {%- for name, value in fields -%}
+    {%- do parts.append(labeling_sql_string(name) ~ ': ' ~ value) -%}
+  {%- endfor -%}
+  {{ return('{' ~ parts | join(', ') ~ '}') }}
+{% endmacro %}
+
+
+{% macro labeling_list_element(list, position) %}
+  {#- SQL: the element at the 1-based `position` of a list (NULL past its end). -#}
+  {{ return(adapter.dispatch('labeling_list_element')(list, position)) }}
+{% endmacro %}
+
+{% macro default__labeling_list_element(list, position) %}
+  {{ return(list ~ '[' ~ position ~ ']') }}
+{% endmacro %}
+
+
+{% macro labeling_list_head(list, n) %}
+  {#- SQL: the first n elements of a list. -#}
+  {{ return(adapter.dispatch('labeling_list_head')(list, n)) }}
+{% endmacro %}
+
+{% macro default__labeling_list_head(list, n) %}
+  {{ return('(' ~ list ~ ')[1:' ~ n ~ ']') }}
+{% endmacro %}
+
+
+{% macro labeling_list_distinct(list) %}
+  {#- SQL: the distinct elements of a list, sorted (the same order on every engine). -#}
+  {{ return(adapter.dispatch('labeling_list_distinct')(list)) }}
+{% endmacro %}
+
+{% macro default__labeling_list_distinct(list) %}
+  {{ return('list_sort(list_distinct(' ~ list ~ '))') }}
+{% endmacro %}
+
+
+{% macro labeling_unnest(list) %}
+  {#- SQL, in a select list: one row per element of the list (DuckDB unnest, Spark explode). -#}
+  {{ return(adapter.dispatch('labeling_unnest')(list)) }}
+{% endmacro %}
+
+{% macro default__labeling_unnest(list) %}
+  {{ return('unnest(' ~ list ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_split(text, delimiter) %}
+  {#- SQL: the text split at each occurrence of the literal one-character delimiter, as a list. -#}
+  {{ return(adapter.dispatch('labeling_split')(text, delimiter)) }}
+{% endmacro %}
+
+{% macro default__labeling_split(text, delimiter) %}
+  {{ return('string_split(' ~ text ~ ', ' ~ labeling_sql_string(delimiter) ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_json_array_length(json, path) %}
+  {#- SQL: the length of the JSON array at `path` (NULL when missing). -#}
+  {{ return(adapter.dispatch('labeling_json_array_length')(json, path)) }}
+{% endmacro %}
+
+{% macro default__labeling_json_array_length(json, path) %}
+  {{ return('json_array_length(' ~ json ~ ', ' ~ labeling_sql_string(path) ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_issue_list(issues) %}
+  {#- SQL: the list of the issue names whose condition holds, in the given order, from the
+      (SQL condition, issue name) pairs `issues`; an empty list when none does. -#}
+  {{ return(adapter.dispatch('labeling_issue_list')(issues)) }}
+{% endmacro %}
+
+{% macro default__labeling_issue_list(issues) %}
+  {%- set parts = [] -%}
+  {%- for condition, name in issues -%}
+    {%- do parts.append('case when ' ~ condition ~ ' then [' ~ labeling_sql_string(name) ~ '] else [] end') -%}
+  {%- endfor -%}
+  {{ return('list_concat(' ~ parts | join(', ') ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_unnest_with_ordinality(list, alias) %}
+  {#- The FROM clause's continuation (after the table) that joins each row to the elements of
+      its `list`: `alias.value` the element, `alias.ordinality` its 1-based position; a row with
+      an empty list yields no row. -#}
+  {{ return(adapter.dispatch('labeling_unnest_with_ordinality')(list, alias)) }}
+{% endmacro %}
+
+{% macro default__labeling_unnest_with_ordinality(list, alias) %}
+  {{ return(',\n        unnest(' ~ list ~ ')\n        with ordinality as ' ~ alias ~ ' (value, ordinality)') }}
+{% endmacro %}
+
+
+{% macro labeling_seed_row_index() %}
+  {#- SQL: the 0-based position of a row in its seed's file (seeds are recreated on every load):
+      DuckDB's rowid; on Spark the scan position (a seed is one small file, read in order). -#}
+  {{ return(adapter.dispatch('labeling_seed_row_index')()) }}
+{% endmacro %}
+
+{% macro default__labeling_seed_row_index() %}
+  {{ return('rowid') }}
+{% endmacro %}
+
+
+{% macro labeling_string_agg(value, separator, order_by) %}
+  {#- SQL aggregate: the texts of a group joined by the SQL expression separator, in the order of
+      the SQL expressions order_by (ascending). -#}
+  {{ return(adapter.dispatch('labeling_string_agg')(value, separator, order_by)) }}
+{% endmacro %}
+
+{% macro default__labeling_string_agg(value, separator, order_by) %}
+  {{ return('string_agg(' ~ value ~ ', ' ~ separator ~ ' order by ' ~ order_by | join(', ') ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_hash_sum(columns) %}
+  {#- SQL aggregate: an order-independent fingerprint of a set of rows, the sum of each row's
+      64-bit hash of the SQL expressions `columns` (without overflow; 0 for no rows). -#}
+  {{ return(adapter.dispatch('labeling_hash_sum')(columns)) }}
+{% endmacro %}
+
+{% macro default__labeling_hash_sum(columns) %}
+  {{ return('coalesce(sum(hash(' ~ columns | join(', ') ~ ')::hugeint), 0)') }}
+{% endmacro %}

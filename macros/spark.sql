@@ -1,0 +1,432 @@
+{#- The Spark forms of the dispatched macros (macros/engine.sql and the hooks). A build on Spark
+    is run by scripts/spark_build.py (make build TARGET=spark): it checks the raw and annotation
+    files before dbt starts, runs dbt, and publishes the exports when every node succeeded. The
+    raw files are read in place by Spark's CSV reader (external tables the on-run-start hook
+    creates), the annotation files by its text reader. -#}
+
+{% macro spark__labeling_type(name) %}
+  {#- DuckDB type names as Spark's: varchar (and text, json) string, integer int, `T[]`
+      array<T>, `struct(a T, b U)` struct<a: T, b: U>, nested. -#}
+  {%- set name = name | trim -%}
+  {%- set lowered = name | lower -%}
+  {%- if lowered.endswith('[]') -%}
+    {{ return('array<' ~ spark__labeling_type(name[:-2]) ~ '>') }}
+  {%- endif -%}
+  {%- if lowered.startswith('struct(') and lowered.endswith(')') -%}
+    {%- set state = namespace(depth=0, current='', fields=[]) -%}
+    {%- for character in name[7:-1] -%}
+      {%- if character == ',' and state.depth == 0 -%}
+        {%- do state.fields.append(state.current) -%}
+        {%- set state.current = '' -%}
+      {%- else -%}
+        {%- if character in '([' -%}{%- set state.depth = state.depth + 1 -%}{%- endif -%}
+        {%- if character in ')]' -%}{%- set state.depth = state.depth - 1 -%}{%- endif -%}
+        {%- set state.current = state.current ~ character -%}
+      {%- endif -%}
+    {%- endfor -%}
+    {%- do state.fields.append(state.current) -%}
+    {%- set fields = [] -%}
+    {%- for field in state.fields -%}
+      {%- set parts = field | trim -%}
+      {%- set field_name = parts.split(' ')[0] -%}
+      {%- do fields.append(field_name ~ ': ' ~ spark__labeling_type(parts[field_name | length:])) -%}
+    {%- endfor -%}
+    {{ return('struct<' ~ fields | join(', ') ~ '>') }}
+  {%- endif -%}
+  {%- set types = {'varchar': 'string', 'text': 'string', 'json': 'string', 'integer': 'int',
+                   'timestamp with time zone': 'timestamp'} -%}
+  {{ return(types.get(lowered, name)) }}
+{% endmacro %}
+
+
+{% macro spark__labeling_list(items, element_type) %}
+  {%- if items | length == 0 -%}
+    {{ return('cast(array() as array<' ~ labeling_type(element_type) ~ '>)') }}
+  {%- endif -%}
+  {{ return('array(' ~ items | join(', ') ~ ')') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_list_concat(lists) %}
+  {{ return('concat(' ~ lists | join(', ') ~ ')') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_list_length(list) %}
+  {{ return('size(' ~ list ~ ')') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_json_text(json, path) %}
+  {{ return('get_json_object(' ~ json ~ ', ' ~ labeling_sql_string(path) ~ ')') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_json_kind(json, path) %}
+  {#- Spark has no json_type: an object has keys (json_object_keys), an array a length. -#}
+  {%- set value = 'get_json_object(' ~ json ~ ', ' ~ labeling_sql_string(path) ~ ')' -%}
+  {{ return("case when json_object_keys(" ~ value ~ ") is not null then 'OBJECT' "
+      ~ "when json_array_length(" ~ value ~ ") is not null then 'ARRAY' "
+      ~ "when " ~ value ~ " is not null then 'VARCHAR' end") }}
+{% endmacro %}
+
+
+{% macro spark__labeling_json_strings(json, path) %}
+  {{ return('from_json(get_json_object(' ~ json ~ ', ' ~ labeling_sql_string(path)
+      ~ "), 'array<string>')") }}
+{% endmacro %}
+
+
+{% macro spark__labeling_json_objects(json, path) %}
+  {{ return('from_json(get_json_object(' ~ json ~ ', ' ~ labeling_sql_string(path)
+      ~ "), 'array<string>')") }}
+{% endmacro %}
+
+
+{% macro spark__labeling_label_studio_choices(annotation) %}
+  {{ return("flatten(transform(from_json(get_json_object(" ~ annotation ~ ", '$.result'), "
+      ~ "'array<struct<value: struct<choices: array<string>>>>'), r -> r.value.choices))") }}
+{% endmacro %}
+
+
+{% macro spark__labeling_in_file_order() %}
+  {{ return('order by monotonically_increasing_id()') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_epoch_to_utc(seconds) %}
+  {{ return('timestamp_micros(cast(' ~ seconds ~ ' * 1000000 as bigint))') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_integer_or_null(text) %}
+case
+    when cast(try_cast({{ text }} as bigint) as string) = {{ text }}
+        then cast({{ text }} as bigint)
+end
+{%- endmacro %}
+
+
+{% macro spark__labeling_utc_timestamp(text) %}
+{#- Spark parses the ISO 8601 offset and keeps the instant; the session time zone is UTC. -#}
+try_cast({{ text }} as timestamp)
+{%- endmacro %}
+
+
+{% macro spark__get_empty_schema_sql(columns) %}
+  {#- The contract check's empty select of the declared columns, with the declared (DuckDB)
+      type names translated (labeling_type), so a contract is written once for both engines. -#}
+  {%- set translated = {} -%}
+  {%- for name, column in columns.items() -%}
+    {%- set copy = {} -%}
+    {%- do copy.update(column) -%}
+    {%- if column.get('data_type') -%}
+      {%- do copy.update({'data_type': labeling_type(column['data_type'])}) -%}
+    {%- endif -%}
+    {%- do translated.update({name: copy}) -%}
+  {%- endfor -%}
+  {{ return(dbt.default__get_empty_schema_sql(translated)) }}
+{% endmacro %}
+
+
+{% macro spark__create_csv_table(model, agate_table) %}
+  {#- dbt-spark's seed table, with the seeds' column_types (DuckDB names) translated. -#}
+  {%- set column_override = model['config'].get('column_types', {}) -%}
+  {%- set quote_seed_column = model['config'].get('quote_columns', None) -%}
+  {% set sql %}
+    create table {{ this.render() }} (
+        {%- for col_name in agate_table.column_names -%}
+            {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
+            {%- set type = labeling_type(column_override.get(col_name, inferred_type)) -%}
+            {{ adapter.quote_seed_column(col_name | string, quote_seed_column) }} {{ type }} {%- if not loop.last -%}, {%- endif -%}
+        {%- endfor -%}
+    )
+    {{ file_format_clause() }}
+  {% endset %}
+  {% call statement('_') -%}
+    {{ sql }}
+  {%- endcall %}
+  {{ return(sql) }}
+{% endmacro %}
+
+
+{% macro labeling_spark_inputs() %}
+  {#- What scripts/spark_build.py found and checked before dbt started (env
+      LABELING_SPARK_INPUTS, JSON): project_dir, raw_dir, the raw files, and each annotation
+      tool's files. -#}
+  {%- set inputs = env_var('LABELING_SPARK_INPUTS', '') -%}
+  {%- if not inputs -%}
+    {{ exceptions.raise_compiler_error(
+        "labeling: on Spark, build through scripts/spark_build.py (make build TARGET=spark): it "
+        ~ "checks the raw and annotation files before dbt runs and publishes the exports after "
+        ~ "it; `dbt " ~ flags.WHICH ~ " --target spark` alone does neither.") }}
+  {%- endif -%}
+  {{ return(fromjson(inputs)) }}
+{% endmacro %}
+
+
+{% macro spark__labeling_project_dir() %}
+  {%- if not execute -%}{{ return('.') }}{%- endif -%}
+  {{ return(labeling_spark_inputs().project_dir) }}
+{% endmacro %}
+
+
+{% macro spark__labeling_preflight() %}
+  {#- on-run-start on Spark: the files were checked by scripts/spark_build.py; (re)create the
+      external tables that read them in place. The raw files: Spark's CSV reader in the
+      project's dialect (RFC 4180 quotes, multi-line records, header), every column as text,
+      FAILFAST (a malformed record stops the build). The annotation files: its text reader
+      (Label Studio's JSON arrays whole, then one row per task; JSONL one row per line). -#}
+  {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
+  {%- set inputs = labeling_spark_inputs() -%}
+  {%- do run_query('create database if not exists madewithml_files') -%}
+  {%- for source_node in graph.sources.values()
+        if source_node.package_name == project_name and source_node.source_name == 'madewithml_files' -%}
+    {%- set columns = [] -%}
+    {%- for name, column in source_node.columns.items() -%}
+      {%- do columns.append(name ~ ' ' ~ labeling_type(column.data_type)) -%}
+    {%- endfor -%}
+    {%- do run_query('drop table if exists madewithml_files.' ~ source_node.name) -%}
+    {%- do run_query('create table madewithml_files.' ~ source_node.name ~ ' ('
+        ~ columns | join(', ') ~ ') using csv options (path '
+        ~ labeling_sql_string(inputs.raw_dir ~ '/' ~ source_node.name ~ '.csv')
+        ~ ", header 'true', multiLine 'true', quote '\"', escape '\"', mode 'FAILFAST')") -%}
+  {%- endfor -%}
+  {%- do run_query('create database if not exists annotations') -%}
+  {%- for tool, spec in inputs.annotations.items() -%}
+    {%- do run_query('drop view if exists annotations.' ~ tool) -%}
+    {%- do run_query('drop table if exists annotations.' ~ tool ~ '_files') -%}
+    {%- if spec.files | length == 0 -%}
+      {%- do run_query('create view annotations.' ~ tool ~ ' as select cast(null as string) as filename, '
+          ~ 'cast(null as string) as json where false') -%}
+    {%- else -%}
+      {%- do run_query('create table annotations.' ~ tool ~ '_files using text options (path '
+          ~ labeling_sql_string(spec.glob) ~ (", wholetext 'true'" if spec.format == 'array' else '') ~ ')') -%}
+      {%- set filename = "regexp_replace(_metadata.file_path, '^file:(//)?', '')" -%}
+      {%- if spec.format == 'array' -%}
+        {%- do run_query('create view annotations.' ~ tool ~ ' as select filename, json from ('
+            ~ 'select ' ~ filename ~ " as filename, from_json(value, 'array<string>') as records from annotations."
+            ~ tool ~ '_files) lateral view posexplode(records) as position, json') -%}
+      {%- else -%}
+        {%- do run_query('create view annotations.' ~ tool ~ ' as select ' ~ filename ~ ' as filename, '
+            ~ 'value as json from annotations.' ~ tool ~ "_files where trim(value) <> ''") -%}
+      {%- endif -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {{ return('select 1') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_plan_batches() %}
+  {#- No batches on Spark: every build reads the raw files whole (scripts/spark_build.py
+      refuses a batches/ folder). -#}
+  {{ return('select 1') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_batch_plan() %}
+  {{ return({'mode': 'full', 'reason': 'Spark builds read the raw files whole', 'rebuild_key': '',
+             'new': ['initial'], 'planned': false,
+             'batches': [{'name': 'initial', 'files': {
+                 'projects.csv': {'path': '', 'shown': 'projects.csv', 'sha256': ''},
+                 'tags.csv': {'path': '', 'shown': 'tags.csv', 'sha256': ''}}}]}) }}
+{% endmacro %}
+
+
+{% macro spark__labeling_raw_batch_rows(table) %}
+  {#- The raw file read by Spark's CSV reader: one multi-line CSV file is one split, read in
+      file order, so the scan position numbers its rows. -#}
+  {{ return("select 'initial' as batch, " ~ labeling_sql_string(table ~ '.csv') ~ " as raw_path, *, "
+      ~ "row_number() over (order by monotonically_increasing_id()) - 1 as source_rowid from "
+      ~ source('madewithml_files', table)) }}
+{% endmacro %}
+
+
+{% macro spark__labeling_typed(column, type, file_sql) %}
+  {#- scripts/spark_build.py checked every value's canonical form before dbt started (the
+      preflight's full check), so a cast is all it takes. -#}
+  {{ return('cast(' ~ column ~ ' as ' ~ labeling_type(type) ~ ')') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_upstream_seed_files(model) %}
+  {%- set files = {} -%}
+  {%- set inputs = labeling_spark_inputs() -%}
+  {%- for uid in labeling_upstream_nodes(model) -%}
+    {%- set node = graph.nodes.get(uid) -%}
+    {%- if node is not none and node.resource_type == 'seed' -%}
+      {%- do files.update({node.original_file_path.split('/')[-1]: labeling_abspath(node.original_file_path)}) -%}
+    {%- elif uid in graph.sources and graph.sources[uid].source_name == 'madewithml_files' -%}
+      {%- do files.update({graph.sources[uid].name ~ '.csv': inputs.raw_dir ~ '/' ~ graph.sources[uid].name ~ '.csv'}) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {{ return(files) }}
+{% endmacro %}
+
+
+{% macro spark__labeling_on_run_end(results) %}
+  {#- on-run-end on Spark: report failing tests' rows and the raw-row accounting; the exports
+      are published by scripts/spark_build.py after dbt returns, when every node succeeded. -#}
+  {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
+  {{ labeling_report_failures(results) }}
+  {%- for result in results if result.node.name == 'raw_row_outcomes' and result.status == 'success' -%}
+    {{ labeling_report_accounting() }}
+  {%- endfor -%}
+  {{ return('select 1') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_report_publication() %}
+  {{ return('select 1') }}
+{% endmacro %}
+
+
+{% materialization gated_export, adapter='spark' %}
+  {#-
+    The Spark form of gated_export (macros/materializations/gated_export.sql): the same gate
+    (every data test upstream is part of this invocation and ordered before it; an empty
+    result is refused unless allow_empty), and the model's rows as a table. The files (the
+    model's `files`, or `formats` and `file_stem`) and the manifest are written from that table
+    by scripts/spark_build.py after dbt returns, with the same writer and dialect as on DuckDB,
+    and published only when every node of the build succeeded.
+  -#}
+  {{ labeling_assert_upstream_tests_selected(model) }}
+  {%- set target_relation = this.incorporate(type='table') -%}
+  {{ run_hooks(pre_hooks) }}
+  {%- set existing_relation = load_cached_relation(this) -%}
+  {%- if existing_relation is not none -%}
+    {{ adapter.drop_relation(existing_relation) }}
+  {%- endif -%}
+  {% call statement('main') -%}
+    {{ create_table_as(False, target_relation, sql) }}
+  {%- endcall %}
+  {%- set row_count = run_query('select count(*) from ' ~ target_relation)[0][0] -%}
+  {%- if row_count == 0 and not config.get('allow_empty', false) -%}
+    {{ exceptions.raise_compiler_error(
+        "gated_export " ~ model.name ~ ": the result has 0 rows; refusing to publish an empty "
+        ~ "export. The previous export files are unchanged.") }}
+  {%- endif -%}
+  {{ run_hooks(post_hooks) }}
+  {% do log(model.name ~ ": staged " ~ row_count ~ " rows in " ~ target_relation
+            ~ " (written as files and published by scripts/spark_build.py when the whole build succeeds)", info=True) %}
+  {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+
+
+{% macro spark__load_csv_rows(model, agate_table) %}
+  {#- dbt-spark's seed insert, with the seeds' column_types (DuckDB names) translated, and the
+      values written as SQL literals (the session method formats bound parameters with Python's
+      %, which writes an empty field as the text 'None'). -#}
+  {% set batch_size = get_batch_size() %}
+  {% set column_override = model['config'].get('column_types', {}) %}
+  {% set statements = [] %}
+  {% for chunk in agate_table.rows | batch(batch_size) %}
+    {% set sql %}
+      insert into {{ this.render() }} values
+      {% for row in chunk -%}
+        ({%- for col_name in agate_table.column_names -%}
+          {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
+          {%- set value = row[loop.index0] -%}
+          cast({{ 'null' if value is none else labeling_sql_string(value | string) }} as {{ labeling_type(column_override.get(col_name, inferred_type)) }})
+          {%- if not loop.last %},{%- endif %}
+        {%- endfor -%})
+        {%- if not loop.last %},{%- endif %}
+      {%- endfor %}
+    {% endset %}
+    {% do adapter.add_query(sql, abridge_sql_log=True) %}
+    {% if loop.index0 == 0 %}
+      {% do statements.append(sql) %}
+    {% endif %}
+  {% endfor %}
+  {{ return(statements[0]) }}
+{% endmacro %}
+
+
+{% macro spark__labeling_list_agg(value, order_by, distinct) %}
+  {#- collect_list has no ORDER BY: collect (keys..., value) structs, sort them, keep the value. -#}
+  {%- if distinct -%}
+    {{ return('array_sort(collect_set(' ~ value ~ '))') }}
+  {%- endif -%}
+  {%- set keys = [] -%}
+  {%- for key in order_by -%}
+    {%- do keys.append("'k" ~ loop.index ~ "', " ~ key) -%}
+  {%- endfor -%}
+  {{ return('transform(array_sort(collect_list(named_struct(' ~ keys | join(', ')
+      ~ ", 'v', " ~ value ~ '))), s -> s.v)') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_struct(fields) %}
+  {%- set parts = [] -%}
+  {%- for name, value in fields -%}
+    {%- do parts.append(labeling_sql_string(name) ~ ', ' ~ value) -%}
+  {%- endfor -%}
+  {{ return('named_struct(' ~ parts | join(', ') ~ ')') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_list_element(list, position) %}
+  {{ return('try_element_at(' ~ list ~ ', ' ~ position ~ ')') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_list_head(list, n) %}
+  {{ return('slice(' ~ list ~ ', 1, ' ~ n ~ ')') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_list_distinct(list) %}
+  {{ return('array_sort(array_distinct(' ~ list ~ '))') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_unnest(list) %}
+  {{ return('explode(' ~ list ~ ')') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_split(text, delimiter) %}
+  {{ return('split(' ~ text ~ ', ' ~ labeling_sql_string('[' ~ delimiter ~ ']') ~ ', -1)') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_json_array_length(json, path) %}
+  {{ return('json_array_length(get_json_object(' ~ json ~ ', ' ~ labeling_sql_string(path) ~ '))') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_issue_list(issues) %}
+  {%- set parts = [] -%}
+  {%- for condition, name in issues -%}
+    {%- do parts.append('case when ' ~ condition ~ ' then ' ~ labeling_sql_string(name) ~ ' end') -%}
+  {%- endfor -%}
+  {{ return('filter(array(' ~ parts | join(', ') ~ '), issue -> issue is not null)') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_unnest_with_ordinality(list, alias) %}
+  {{ return('\n    lateral view inline(transform(' ~ list ~ ", (element, position) -> "
+      ~ "named_struct('value', element, 'ordinality', position + 1))) " ~ alias) }}
+{% endmacro %}
+
+
+{% macro spark__labeling_seed_row_index() %}
+  {{ return('row_number() over (order by monotonically_increasing_id()) - 1') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_sql_string(value) %}
+  {#- Spark SQL reads a backslash in a literal as an escape and joins adjacent literals ('a''b'
+      is 'ab'): escape backslashes and quotes with a backslash. -#}
+  {{ return("'" ~ (value | string | replace('\\', '\\\\') | replace("'", "\\'")) ~ "'") }}
+{% endmacro %}
+
+
+{% macro spark__labeling_string_agg(value, separator, order_by) %}
+  {{ return('array_join(' ~ labeling_list_agg(value, order_by) ~ ', ' ~ separator ~ ')') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_hash_sum(columns) %}
+  {{ return('coalesce(sum(cast(xxhash64(' ~ columns | join(', ') ~ ') as decimal(38, 0))), 0)') }}
+{% endmacro %}

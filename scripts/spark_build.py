@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""Build the labeling project on Apache Spark and publish its exports (make build TARGET=spark).
+
+The same models, tests and gate as the DuckDB build, on dbt-spark's ``session`` method (PySpark in
+this process, ``local[2]`` by default; the ``spark`` target of ``profiles/profiles.yml``). Run it
+with ``.venv-spark/bin/python`` (``make spark-setup``). What it does, in order:
+
+1. **Check the inputs** with the DuckDB build's own checks, before dbt starts: the raw folder
+   (``labeling.raw_files.check_raw_folder``), each raw file whole, every value's canonical form
+   included (``check_raw_file``), the annotation files (``labeling.annotations``) and the export
+   folder. A problem stops the build naming the file, line, column and rule; nothing is built.
+2. **Run dbt** (``dbt build --target spark`` through dbt's Python API, in this process). Its
+   on-run-start hook creates external tables that read the raw files with Spark's CSV reader
+   and the annotation files with its text reader (``macros/spark.sql``); the models, tests and
+   contracts are the project's, with the engine differences in dispatched macros.
+3. **Publish** only when every node succeeded: each ``gated_export`` model's rows are read back
+   from Spark in the model's order and written as its files (CSV, Parquet, JSON...) with the
+   DuckDB build's writer and dialect, with a ``manifest.json``, into a new version of the export
+   folder, which becomes current with one atomic switch (``labeling.publish``). A failed build
+   leaves the previous export as it was.
+
+The warehouse (the tables, as Parquet) and its metastore live in ``LABELING_SPARK_DIR`` (default
+``spark/``); the exports in ``LABELING_EXPORT_DIR`` (default ``spark/exports``), apart from the
+DuckDB build's. Query the tables with ``--sql``. Spark has no batches (``batches/`` is refused)
+and no seed load path for the raw files: Spark reads them in place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT / "plugins"))
+
+from labeling import annotations, raw_files  # noqa: E402
+from labeling.publish import (ExportFolder, ExportFolderError, Publication, StagedExport,  # noqa: E402
+                              export_copy_options)
+
+#: Left out of a Spark build by default (see the README, "Apache Spark"): the labeling workflow,
+#: whose classifier is a dbt Python model that dbt-spark's session method does not run, and the
+#: snapshot, which dbt-spark builds only on Delta, Iceberg or Hudi tables (their jars are not part
+#: of PySpark; a cluster such as Databricks has Delta).
+DEFAULT_EXCLUDE = ["tag:labeling_workflow", "resource_type:snapshot"]
+
+
+def spark_dir() -> Path:
+    """The warehouse and metastore folder: ``LABELING_SPARK_DIR`` (default ``spark``)."""
+    return _anchored(os.environ.get("LABELING_SPARK_DIR", "spark"))
+
+
+def export_dir() -> Path:
+    """The export folder of Spark builds: ``LABELING_EXPORT_DIR`` (default ``spark/exports``)."""
+    return _anchored(os.environ.get("LABELING_EXPORT_DIR", str(spark_dir() / "exports")))
+
+
+def _anchored(path: str) -> Path:
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() else PROJECT / candidate
+
+
+def check_inputs(raw_dir: Path, annotations_dir: Path) -> tuple[list[str], dict[str, Any]]:
+    """Step 1: every problem of the inputs, and what the on-run-start hook reads (JSON)."""
+    problems = raw_files.check_raw_folder(PROJECT, str(raw_dir), "read_csv")
+    if (raw_dir / "batches").exists():
+        problems.append(f"{raw_dir}/batches: data that arrives in batches is applied by the DuckDB "
+                        "build only (make build LOAD=read_csv); a Spark build reads projects.csv "
+                        "and tags.csv whole. Merge the batches into them, or build on DuckDB.")
+    if not problems:
+        for name in raw_files.RAW_FILES:
+            columns = {column: _raw_type(name, column) for column in raw_files.RAW_COLUMNS[name]}
+            problem = raw_files.check_raw_file(name, raw_dir / name, columns)
+            if problem:
+                problems.append(f"{problem} ({raw_dir / name})")
+    problems += annotations.check_annotations(annotations_dir, str(annotations_dir))
+    try:
+        ExportFolder(export_dir()).claim(write=False)
+    except ExportFolderError as exc:
+        problems.append(str(exc))
+    inputs = {
+        "project_dir": str(PROJECT),
+        "raw_dir": str(raw_dir),
+        "annotations": {
+            tool.name: {
+                "files": [str(p) for p in tool.files(annotations_dir)],
+                "glob": str(annotations_dir / tool.name / f"*{tool.suffix}"),
+                "format": tool.json_format,
+            }
+            for tool in annotations.TOOLS
+        },
+    }
+    return problems, inputs
+
+
+def _raw_type(file_name: str, column: str) -> str:
+    """A raw column's type, as the seeds declare it (``column_types`` in ``seeds/_seeds.yml``)."""
+    import yaml
+
+    seeds = yaml.safe_load((PROJECT / "seeds" / "_seeds.yml").read_text(encoding="utf-8"))["seeds"]
+    seed = next(s for s in seeds if s["name"] == file_name.removesuffix(".csv"))
+    return seed["config"]["column_types"][column]
+
+
+def run_dbt(args: list[str]) -> Any:
+    """Step 2: dbt in this process; returns dbt's result object."""
+    from dbt.cli.main import dbtRunner
+
+    return dbtRunner().invoke(args)
+
+
+def _manifest() -> dict[str, Any]:
+    return json.loads((PROJECT / "target" / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _spark() -> Any:
+    from pyspark.sql import SparkSession
+
+    return SparkSession.builder.getOrCreate()
+
+
+def _upstream(manifest: dict[str, Any], unique_id: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [unique_id]
+    while todo:
+        node = manifest["nodes"].get(todo.pop()) or {}
+        for parent in node.get("depends_on", {}).get("nodes", []):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def _files_of(config: dict[str, Any], name: str) -> list[dict[str, str]]:
+    files = config.get("files")
+    if files:
+        return files
+    stem = config.get("file_stem") or name
+    return [{"name": f"{stem}.{fmt}"} for fmt in config.get("formats") or ["csv", "parquet"]]
+
+
+def write_export(spark: Any, manifest: dict[str, Any], node: dict[str, Any], staging: Path,
+                 invocation_id: str, run_started_at: str, inputs: dict[str, str]) -> StagedExport:
+    """Write one gated_export model's files into ``staging`` from its Spark rows, in the model's
+    order and the contract's column order and types, with DuckDB's writer (the DuckDB build's
+    dialect, byte for byte); return what publishing needs, its manifest included."""
+    import duckdb
+
+    config = node["config"]
+    files = _files_of(config, node["name"])
+    parquet = [f["name"] for f in files if f["name"].endswith(".parquet") and f.get("select", "*") == "*"][0]
+    rows = spark.sql(node["compiled_code"])
+    contract = [(name, column.get("data_type")) for name, column in node["columns"].items()]
+    if contract and config.get("contract", {}).get("enforced"):
+        rows = rows.select(*[name for name, _ in contract])
+    table = rows.toArrow()
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.register("spark_rows", table)
+        casts = ", ".join(
+            f'cast("{name}" as {data_type}) as "{name}"' if data_type else f'"{name}"'
+            for name, data_type in (contract if config.get("contract", {}).get("enforced") else
+                                    [(name, None) for name in table.column_names])
+        )
+        base = staging / parquet
+        base.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"copy (select {casts} from spark_rows) to '{base}' ({export_copy_options('parquet')})")
+        for file in files:
+            if file["name"] == parquet:
+                continue
+            target = staging / file["name"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fmt = file["name"].rsplit(".", 1)[-1]
+            con.execute(f"copy (select {file.get('select', '*')} from read_parquet('{base}')) to '{target}' "
+                        f"({export_copy_options(fmt)})")
+        described = con.execute(f"describe select * from read_parquet('{base}')").fetchall()
+        row_count = con.execute(f"select count(*) from read_parquet('{base}')").fetchall()[0][0]
+        counts: dict[str, int] = {}
+        if config.get("count_by"):
+            counts = {str(k): v for k, v in con.execute(
+                f"select {config['count_by']}, count(*) from read_parquet('{base}') group by 1 order by 1").fetchall()}
+    finally:
+        con.close()
+    relation_of = {n["name"]: n["relation_name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    accounting: dict[str, dict[str, int]] = {}
+    if config.get("accounting_model"):
+        for raw_file, outcome, n_rows in spark.sql(
+                f"select raw_file, outcome || coalesce(':' || reason, ''), sum(n_rows) from "
+                f"{relation_of[config['accounting_model']]} group by 1, 2 order by 1, 2").collect():
+            accounting.setdefault(raw_file, {})[outcome] = int(n_rows)
+    meta: dict[str, Any] = {
+        "model": node["unique_id"],
+        "relation": node["relation_name"],
+        "invocation_id": invocation_id,
+        "run_started_at": run_started_at,
+        "dbt_version": _dbt_version(),
+        "engine": "spark",
+        "row_count": row_count,
+        "counts_by": config.get("count_by"),
+        "counts": counts,
+        "raw_row_accounting": accounting,
+        "columns": [d[0] for d in described],
+        "column_types": [d[1] for d in described],
+        "inputs": inputs,
+    }
+    if config.get("label_source_model"):
+        meta["label_sources"] = {source: int(n) for source, n in spark.sql(
+            f"select label_source, count(*) from {relation_of[config['label_source_model']]} "
+            "group by 1 order by 1").collect()}
+    meta.update(config.get("manifest_extra") or {})
+    return StagedExport(relation=node["relation_name"], files=[f["name"] for f in files],
+                        manifest=config.get("manifest_name") or "manifest.json", meta=meta,
+                        view_target=str(export_dir() / parquet), reader="read_parquet")
+
+
+def _dbt_version() -> str:
+    from importlib.metadata import version
+
+    return version("dbt-core")
+
+
+def _inputs_of(manifest: dict[str, Any], node: dict[str, Any], raw_dir: Path) -> dict[str, str]:
+    """{file name: path} of the raw files and seeds upstream of an export (its manifest's inputs)."""
+    files: dict[str, str] = {}
+    for uid in sorted(_upstream(manifest, node["unique_id"])):
+        if uid.startswith("seed."):
+            seed = manifest["nodes"][uid]
+            files[seed["original_file_path"].split("/")[-1]] = str(PROJECT / seed["original_file_path"])
+        elif uid.startswith("source.") and manifest["sources"][uid]["source_name"] == "madewithml_files":
+            name = manifest["sources"][uid]["name"] + ".csv"
+            files[name] = str(raw_dir / name)
+    return files
+
+
+def publish(results: Any, raw_dir: Path) -> str:
+    """Step 3: write and publish every export this build ran; returns what was published."""
+    manifest = _manifest()
+    invocation_id = manifest["metadata"]["invocation_id"]
+    ran = {r.node.unique_id for r in results.results if str(r.status) == "success"}
+    exports = [n for uid, n in manifest["nodes"].items()
+               if uid in ran and n["config"].get("materialized") == "gated_export"]
+    if not exports:
+        return "nothing to publish (no export model ran)"
+    spark = _spark()
+    folder = ExportFolder(export_dir())
+    folder.claim()
+    staging = folder.prepare(invocation_id)
+    started = manifest["metadata"].get("generated_at", dt.datetime.now(dt.timezone.utc).isoformat())
+    for node in exports:
+        folder.staged.append(write_export(spark, manifest, node, staging, invocation_id, started,
+                                          _inputs_of(manifest, node, raw_dir)))
+    publication = Publication(build_id=invocation_id, main=None, database_copy=None, exports=folder)
+    publication.stage()
+    return publication.publish()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Build the labeling project on Apache Spark (dbt-spark, session method) and "
+                    "publish its exports when every node succeeded.",
+        epilog="Environment: LABELING_RAW_DIR (default data/sample), LABELING_ANNOTATIONS_DIR, "
+               "LABELING_SPARK_DIR (warehouse and metastore, default spark), LABELING_EXPORT_DIR "
+               "(default spark/exports), LABELING_SPARK_MASTER (default local[2]), "
+               "LABELING_SPARK_DRIVER_MEMORY (default 4g).")
+    parser.add_argument("--select", "-s", nargs="+", help="dbt --select (default: everything)")
+    parser.add_argument("--exclude", nargs="+", default=DEFAULT_EXCLUDE,
+                        help="dbt --exclude (default: %(default)s, the models that read the "
+                             "classifier, a dbt Python model the session method does not run)")
+    parser.add_argument("--sql", help="instead of building, run this query on the built tables and print the rows")
+    args = parser.parse_args(argv)
+
+    os.chdir(PROJECT)
+    os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT / "profiles"))
+    os.environ["LABELING_LOAD"] = "read_csv"
+    os.environ.setdefault("LABELING_SPARK_DIR", str(spark_dir()))
+    raw_dir = _anchored(os.environ.get("LABELING_RAW_DIR", "data/sample"))
+    annotations_dir = _anchored(os.environ.get("LABELING_ANNOTATIONS_DIR", annotations.DEFAULT_DIR))
+
+    if args.sql:
+        os.environ.setdefault("LABELING_SPARK_INPUTS", json.dumps({"project_dir": str(PROJECT)}))
+        result = run_dbt(["show", "--target", "spark", "--inline", args.sql, "--limit", "-1"])
+        return 0 if result.success else 1
+
+    started = time.monotonic()
+    problems, inputs = check_inputs(raw_dir, annotations_dir)
+    if problems:
+        print("labeling (spark): input check failed; nothing was built, the exports are unchanged:\n  - "
+              + "\n  - ".join(problems), file=sys.stderr)
+        return 2
+    os.environ["LABELING_SPARK_INPUTS"] = json.dumps(inputs)
+    dbt_args = ["build", "--target", "spark"]
+    if args.select:
+        dbt_args += ["--select", *args.select]
+    if args.exclude:
+        dbt_args += ["--exclude", *args.exclude]
+    result = run_dbt(dbt_args)
+    if not result.success or result.result is None:
+        print(f"labeling (spark): build NOT published: dbt failed "
+              f"({result.exception or 'a node failed, see above'}). The exports in {export_dir()} are "
+              "unchanged.", file=sys.stderr)
+        return 1
+    try:
+        outcome = publish(result.result, raw_dir)
+    except Exception as exc:  # noqa: BLE001 - reported, and the previous export stays current
+        print(f"labeling (spark): build NOT published: {exc}. The exports in {export_dir()} are unchanged.",
+              file=sys.stderr)
+        return 1
+    print(f"labeling (spark): build succeeded in {time.monotonic() - started:.1f} s; {outcome}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
