@@ -50,3 +50,19 @@ case
     when {{ given_tag }} is not null then 'tags_csv'
 end
 {%- endmacro %}
+
+
+{% macro labeling_label_studio_prediction(model_version, score, tag) %}
+  {#- SQL: a Label Studio prediction (a struct) of the SQL expressions model_version, score and
+      tag: one `choices` result choosing the tag. -#}
+  {{ return(labeling_struct([
+      ('model_version', model_version),
+      ('score', score),
+      ('result', labeling_list([labeling_struct([
+          ('from_name', "'tag'"),
+          ('to_name', "'text'"),
+          ('type', "'choices'"),
+          ('value', labeling_struct([('choices', labeling_list([tag]))])),
+      ])])),
+  ])) }}
+{% endmacro %}

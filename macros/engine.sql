@@ -122,18 +122,20 @@
 {% endmacro %}
 
 
-{% macro labeling_list_agg(value, order_by, distinct=false) %}
+{% macro labeling_list_agg(value, order_by, distinct=false, filter=none) %}
   {#- SQL aggregate: the values of a group as a list, ordered by the SQL expressions order_by
       (ascending; negate a number to order it descending). distinct: each value once (then
-      ordered by the value itself; order_by is ignored). -#}
-  {{ return(adapter.dispatch('labeling_list_agg')(value, order_by, distinct)) }}
+      ordered by the value itself; order_by is ignored, and NULL is left out). filter: a SQL
+      condition on the rows aggregated. -#}
+  {{ return(adapter.dispatch('labeling_list_agg')(value, order_by, distinct, filter)) }}
 {% endmacro %}
 
-{% macro default__labeling_list_agg(value, order_by, distinct) %}
+{% macro default__labeling_list_agg(value, order_by, distinct, filter) %}
+  {%- set where = (' filter (where ' ~ filter ~ ')') if filter else '' -%}
   {%- if distinct -%}
-    {{ return('list(distinct ' ~ value ~ ' order by ' ~ value ~ ')') }}
+    {{ return('list(distinct ' ~ value ~ ' order by ' ~ value ~ ')' ~ where) }}
   {%- endif -%}
-  {{ return('list(' ~ value ~ ' order by ' ~ order_by | join(', ') ~ ')') }}
+  {{ return('list(' ~ value ~ ' order by ' ~ order_by | join(', ') ~ ')' ~ where) }}
 {% endmacro %}
 
 
@@ -214,13 +216,24 @@
 {% macro labeling_issue_list(issues) %}
   {#- SQL: the list of the issue names whose condition holds, in the given order, from the
       (SQL condition, issue name) pairs `issues`; an empty list when none does. -#}
-  {{ return(adapter.dispatch('labeling_issue_list')(issues)) }}
+  {%- set items = [] -%}
+  {%- for condition, name in issues -%}
+    {%- do items.append((condition, labeling_sql_string(name))) -%}
+  {%- endfor -%}
+  {{ return(labeling_list_where(items)) }}
 {% endmacro %}
 
-{% macro default__labeling_issue_list(issues) %}
+
+{% macro labeling_list_where(items) %}
+  {#- SQL: the list of the values whose condition holds, in the given order, from the
+      (SQL condition, SQL value) pairs `items` (values that are not NULL). -#}
+  {{ return(adapter.dispatch('labeling_list_where')(items)) }}
+{% endmacro %}
+
+{% macro default__labeling_list_where(items) %}
   {%- set parts = [] -%}
-  {%- for condition, name in issues -%}
-    {%- do parts.append('case when ' ~ condition ~ ' then [' ~ labeling_sql_string(name) ~ '] else [] end') -%}
+  {%- for condition, value in items -%}
+    {%- do parts.append('case when ' ~ condition ~ ' then [' ~ value ~ '] else [] end') -%}
   {%- endfor -%}
   {{ return('list_concat(' ~ parts | join(', ') ~ ')') }}
 {% endmacro %}
@@ -268,4 +281,48 @@
 
 {% macro default__labeling_hash_sum(columns) %}
   {{ return('coalesce(sum(hash(' ~ columns | join(', ') ~ ')::hugeint), 0)') }}
+{% endmacro %}
+
+
+{% macro labeling_regex_ignoring_case(regex) %}
+  {#- SQL: the regular expression (a SQL expression) matching case-insensitively: RE2's `(?i)`
+      (Unicode case folding) in DuckDB, Java's `(?iu)` in Spark (`(?i)` alone folds ASCII). -#}
+  {{ return(adapter.dispatch('labeling_regex_ignoring_case')(regex)) }}
+{% endmacro %}
+
+{% macro default__labeling_regex_ignoring_case(regex) %}
+  {{ return("'(?i)' || " ~ regex) }}
+{% endmacro %}
+
+
+{% macro labeling_regex_matches(text, regex) %}
+  {#- SQL: whether the regular expression (a SQL expression) matches somewhere in the text
+      (RE2 in DuckDB, java.util.regex in Spark). -#}
+  {{ return(adapter.dispatch('labeling_regex_matches')(text, regex)) }}
+{% endmacro %}
+
+{% macro default__labeling_regex_matches(text, regex) %}
+  {{ return('regexp_matches(' ~ text ~ ', ' ~ regex ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_regex_escape(text) %}
+  {#- SQL: the text as a regular expression matching it literally: every ASCII character but
+      letters, digits and `_` escaped with a backslash (RE2's QuoteMeta, DuckDB's
+      regexp_escape; the same text on Spark, where Java's regex reads it the same way). -#}
+  {{ return(adapter.dispatch('labeling_regex_escape')(text)) }}
+{% endmacro %}
+
+{% macro default__labeling_regex_escape(text) %}
+  {{ return('regexp_escape(' ~ text ~ ')') }}
+{% endmacro %}
+
+
+{% macro labeling_regex_compiles(regex) %}
+  {#- SQL: whether the regular expression (a SQL expression) compiles on this engine. -#}
+  {{ return(adapter.dispatch('labeling_regex_compiles')(regex)) }}
+{% endmacro %}
+
+{% macro default__labeling_regex_compiles(regex) %}
+  {{ return("try(regexp_matches('', " ~ regex ~ ')) is not null') }}
 {% endmacro %}

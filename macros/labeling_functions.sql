@@ -1,7 +1,7 @@
 {% macro labeling_function_votes(projects, rules, id_column='id') %}
 {#- The votes of every labeling function on every project, as a query: one row (id, rule, tag)
-    per rule whose regular expression matches the field it reads (case-insensitive RE2, as
-    DuckDB's regexp_matches). A rule that does not match abstains, so it has no row. The rules
+    per rule whose regular expression matches the field it reads, ignoring case
+    (labeling_regex_matches: RE2 in DuckDB, java.util.regex in Spark). A rule that does not match abstains, so it has no row. The rules
     are data (a relation with rule, tag, rule_field and regex), so adding a rule needs no SQL. -#}
 select
     projects.{{ id_column }} as id,
@@ -10,11 +10,10 @@ select
 
 from {{ projects }} as projects
 inner join {{ rules }} as rules
-    on regexp_matches(
-        {{ labeling_rule_text('rules.rule_field', 'projects.title', 'projects.description') }},
-        rules.regex,
-        'i'
-    )
+    on {{ labeling_regex_matches(
+        labeling_rule_text('rules.rule_field', 'projects.title', 'projects.description'),
+        labeling_regex_ignoring_case('rules.regex'),
+    ) }}
 {% endmacro %}
 
 
@@ -36,7 +35,9 @@ end
     requires the start or end of the text or a non-word character instead. The literal itself
     is group 1, so `regexp_extract(..., 1)` shows just what matched. `body` replaces the
     escaped literal (the tag-name rules accept spaces for hyphens). -#}
-case when regexp_matches({{ literal }}, '^\w') then '\b' else '(?:^|\W)' end
-|| '(' || {{ body or 'regexp_escape(' ~ literal ~ ')' }} || ')'
-|| case when regexp_matches({{ literal }}, '\w$') then '\b' else '(?:\W|$)' end
+case when {{ labeling_regex_matches(literal, labeling_sql_string('^\\w')) }}
+    then {{ labeling_sql_string('\\b') }} else {{ labeling_sql_string('(?:^|\\W)') }} end
+|| '(' || {{ body or labeling_regex_escape(literal) }} || ')'
+|| case when {{ labeling_regex_matches(literal, labeling_sql_string('\\w$')) }}
+    then {{ labeling_sql_string('\\b') }} else {{ labeling_sql_string('(?:\\W|$)') }} end
 {%- endmacro %}

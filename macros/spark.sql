@@ -6,7 +6,7 @@
 
 {% macro spark__labeling_type(name) %}
   {#- DuckDB type names as Spark's: varchar (and text, json) string, integer int, `T[]`
-      array<T>, `struct(a T, b U)` struct<a: T, b: U>, nested. -#}
+      array<T>, `struct(a T, b U)` struct<a: T, b: U>, `map(K, V)` map<K, V>, nested. -#}
   {%- set name = name | trim -%}
   {%- set lowered = name | lower -%}
   {%- if lowered.endswith('[]') -%}
@@ -29,9 +29,19 @@
     {%- for field in state.fields -%}
       {%- set parts = field | trim -%}
       {%- set field_name = parts.split(' ')[0] -%}
-      {%- do fields.append(field_name ~ ': ' ~ spark__labeling_type(parts[field_name | length:])) -%}
+      {%- do fields.append('`' ~ field_name.strip('"') ~ '`: ' ~ spark__labeling_type(parts[field_name | length:])) -%}
     {%- endfor -%}
     {{ return('struct<' ~ fields | join(', ') ~ '>') }}
+  {%- endif -%}
+  {%- if lowered.startswith('map(') and lowered.endswith(')') -%}
+    {%- set state = namespace(depth=0, split=0) -%}
+    {%- for character in name[4:-1] -%}
+      {%- if character in '([' -%}{%- set state.depth = state.depth + 1 -%}{%- endif -%}
+      {%- if character in ')]' -%}{%- set state.depth = state.depth - 1 -%}{%- endif -%}
+      {%- if character == ',' and state.depth == 0 and state.split == 0 -%}{%- set state.split = loop.index0 -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return('map<' ~ spark__labeling_type(name[4:4 + state.split]) ~ ', '
+        ~ spark__labeling_type(name[5 + state.split:-1]) ~ '>') }}
   {%- endif -%}
   {%- set types = {'varchar': 'string', 'text': 'string', 'json': 'string', 'integer': 'int',
                    'timestamp with time zone': 'timestamp'} -%}
@@ -342,17 +352,18 @@ try_cast({{ text }} as timestamp)
 {% endmacro %}
 
 
-{% macro spark__labeling_list_agg(value, order_by, distinct) %}
+{% macro spark__labeling_list_agg(value, order_by, distinct, filter) %}
   {#- collect_list has no ORDER BY: collect (keys..., value) structs, sort them, keep the value. -#}
+  {%- set where = (' filter (where ' ~ filter ~ ')') if filter else '' -%}
   {%- if distinct -%}
-    {{ return('array_sort(collect_set(' ~ value ~ '))') }}
+    {{ return('array_sort(collect_set(' ~ value ~ ')' ~ where ~ ')') }}
   {%- endif -%}
   {%- set keys = [] -%}
   {%- for key in order_by -%}
     {%- do keys.append("'k" ~ loop.index ~ "', " ~ key) -%}
   {%- endfor -%}
   {{ return('transform(array_sort(collect_list(named_struct(' ~ keys | join(', ')
-      ~ ", 'v', " ~ value ~ '))), s -> s.v)') }}
+      ~ ", 'v', " ~ value ~ '))' ~ where ~ '), s -> s.v)') }}
 {% endmacro %}
 
 
@@ -395,12 +406,12 @@ try_cast({{ text }} as timestamp)
 {% endmacro %}
 
 
-{% macro spark__labeling_issue_list(issues) %}
+{% macro spark__labeling_list_where(items) %}
   {%- set parts = [] -%}
-  {%- for condition, name in issues -%}
-    {%- do parts.append('case when ' ~ condition ~ ' then ' ~ labeling_sql_string(name) ~ ' end') -%}
+  {%- for condition, value in items -%}
+    {%- do parts.append('case when ' ~ condition ~ ' then ' ~ value ~ ' end') -%}
   {%- endfor -%}
-  {{ return('filter(array(' ~ parts | join(', ') ~ '), issue -> issue is not null)') }}
+  {{ return('filter(array(' ~ parts | join(', ') ~ '), item -> item is not null)') }}
 {% endmacro %}
 
 
@@ -429,4 +440,26 @@ try_cast({{ text }} as timestamp)
 
 {% macro spark__labeling_hash_sum(columns) %}
   {{ return('coalesce(sum(cast(xxhash64(' ~ columns | join(', ') ~ ') as decimal(38, 0))), 0)') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_regex_ignoring_case(regex) %}
+  {{ return("'(?iu)' || " ~ regex) }}
+{% endmacro %}
+
+
+{% macro spark__labeling_regex_matches(text, regex) %}
+  {{ return('regexp_like(' ~ text ~ ', ' ~ regex ~ ')') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_regex_escape(text) %}
+  {{ return('regexp_replace(' ~ text ~ ', ' ~ labeling_sql_string('([\\x00-\\x2f\\x3a-\\x40\\x5b-\\x5e\\x60\\x7b-\\x7f])')
+      ~ ', ' ~ labeling_sql_string('\\\\$1') ~ ')') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_regex_compiles(regex) %}
+  {#- Spark has no try(): ask java.util.regex through try_reflect (NULL when it throws). -#}
+  {{ return("try_reflect('java.util.regex.Pattern', 'matches', " ~ regex ~ ", '') is not null") }}
 {% endmacro %}

@@ -43,11 +43,39 @@ from labeling import annotations, raw_files  # noqa: E402
 from labeling.publish import (ExportFolder, ExportFolderError, Publication, StagedExport,  # noqa: E402
                               export_copy_options)
 
-#: Left out of a Spark build by default (see the README, "Apache Spark"): the labeling workflow,
-#: whose classifier is a dbt Python model that dbt-spark's session method does not run, and the
-#: snapshot, which dbt-spark builds only on Delta, Iceberg or Hudi tables (their jars are not part
-#: of PySpark; a cluster such as Databricks has Delta).
-DEFAULT_EXCLUDE = ["tag:labeling_workflow", "resource_type:snapshot"]
+#: Left out of a Spark build by default (see the README, "Apache Spark"): the snapshot, which
+#: dbt-spark builds only on Delta, Iceberg or Hudi tables (their jars are not part of PySpark; a
+#: cluster such as Databricks has Delta).
+DEFAULT_EXCLUDE = ["resource_type:snapshot"]
+
+
+def register_session_python_runner() -> None:
+    """Let dbt-spark's ``session`` method run dbt Python models (the classifier).
+
+    dbt-spark submits a Python model to Databricks (a notebook on a cluster), which the session
+    method has none of. This adds a submission method ``session``, the default when the profile's
+    method is ``session``: the model's compiled code (dbt's own, with its ``dbtObj`` and the
+    write to the table) runs in this process on the session dbt's SQL runs on.
+    """
+    from dbt.adapters.base import PythonJobHelper
+    from dbt.adapters.spark.impl import SparkAdapter
+
+    class SessionPythonJobHelper(PythonJobHelper):
+        def __init__(self, parsed_model: dict[str, Any], credentials: Any) -> None:
+            self.parsed_model = parsed_model
+
+        def submit(self, compiled_code: str) -> None:
+            from pyspark.sql import SparkSession
+
+            code = compile(compiled_code, self.parsed_model.get("original_file_path", "<model>"), "exec")
+            exec(code, {"spark": SparkSession.builder.getOrCreate(), "__name__": "__dbt_python_model__"})
+
+    helpers = SparkAdapter.python_submission_helpers.fget
+    default = SparkAdapter.default_python_submission_method.fget
+    SparkAdapter.python_submission_helpers = property(  # type: ignore[method-assign]
+        lambda self: {**helpers(self), "session": SessionPythonJobHelper})
+    SparkAdapter.default_python_submission_method = property(  # type: ignore[method-assign]
+        lambda self: "session" if self.config.credentials.method == "session" else default(self))
 
 
 def spark_dir() -> Path:
@@ -270,8 +298,8 @@ def main(argv: list[str] | None = None) -> int:
                "LABELING_SPARK_DRIVER_MEMORY (default 4g).")
     parser.add_argument("--select", "-s", nargs="+", help="dbt --select (default: everything)")
     parser.add_argument("--exclude", nargs="+", default=DEFAULT_EXCLUDE,
-                        help="dbt --exclude (default: %(default)s, the models that read the "
-                             "classifier, a dbt Python model the session method does not run)")
+                        help="dbt --exclude (default: %(default)s: dbt-spark snapshots need Delta, "
+                             "Iceberg or Hudi tables)")
     parser.add_argument("--sql", help="instead of building, run this query on the built tables and print the rows")
     args = parser.parse_args(argv)
 
@@ -299,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         dbt_args += ["--select", *args.select]
     if args.exclude:
         dbt_args += ["--exclude", *args.exclude]
+    register_session_python_runner()
     result = run_dbt(dbt_args)
     if not result.success or result.result is None:
         print(f"labeling (spark): build NOT published: dbt failed "

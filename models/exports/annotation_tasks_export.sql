@@ -38,7 +38,9 @@ taxonomy as (
 
 options as (
 
-    select list({ 'id': tag, 'text': tag } order by tag) as prodigy_options
+    select
+        {{ labeling_list_agg(labeling_struct([('id', 'tag'), ('text', 'tag')]), ['tag']) }}
+            as prodigy_options
     from taxonomy
 
 ),
@@ -49,57 +51,31 @@ shaped as (
         tasks.id,
         tasks.task_text,
         options.prodigy_options,
-        {
-            'id': tasks.id,
-            'title': tasks.title,
-            'description': tasks.description,
-            'text': tasks.task_text
-        } as label_studio_data,
-        list_concat(
-            case
-                when tasks.predicted_tag is not null
-                    then [{
-                        'model_version': tasks.model_version,
-                        'score': tasks.predicted_probability,
-                        'result': [{
-                            'from_name': 'tag',
-                            'to_name': 'text',
-                            'type': 'choices',
-                            'value': { 'choices': [tasks.predicted_tag] }
-                        }]
-                    }]
-                else []
-            end,
-            case
-                when tasks.weak_label is not null
-                    then [{
-                        'model_version': tasks.weak_label_model_version,
-                        'score': tasks.weak_label_score,
-                        'result': [{
-                            'from_name': 'tag',
-                            'to_name': 'text',
-                            'type': 'choices',
-                            'value': { 'choices': [tasks.weak_label] }
-                        }]
-                    }]
-                else []
-            end
-        ) as label_studio_predictions,
-        case
-            when tasks.predicted_tag is not null then [tasks.predicted_tag] else []
-        end as doccano_label,
-        case
-            when tasks.predicted_tag is not null then [tasks.predicted_tag] else []
-        end as prodigy_accept,
-        {
-            'id': tasks.id,
-            'selected_from': tasks.selected_from,
-            'selection_rank': tasks.selection_rank,
-            'current_tag': tasks.current_tag,
-            'predicted_tag': tasks.predicted_tag,
-            'predicted_probability': tasks.predicted_probability,
-            'model_version': tasks.model_version
-        } as meta
+        {{ labeling_struct([
+            ('id', 'tasks.id'),
+            ('title', 'tasks.title'),
+            ('description', 'tasks.description'),
+            ('text', 'tasks.task_text'),
+        ]) }} as label_studio_data,
+        {{ labeling_list_where([
+            ('tasks.predicted_tag is not null',
+             labeling_label_studio_prediction('tasks.model_version', 'tasks.predicted_probability', 'tasks.predicted_tag')),
+            ('tasks.weak_label is not null',
+             labeling_label_studio_prediction('tasks.weak_label_model_version', 'tasks.weak_label_score', 'tasks.weak_label')),
+        ]) }} as label_studio_predictions,
+        {{ labeling_list_where([('tasks.predicted_tag is not null', 'tasks.predicted_tag')]) }}
+            as doccano_label,
+        {{ labeling_list_where([('tasks.predicted_tag is not null', 'tasks.predicted_tag')]) }}
+            as prodigy_accept,
+        {{ labeling_struct([
+            ('id', 'tasks.id'),
+            ('selected_from', 'tasks.selected_from'),
+            ('selection_rank', 'tasks.selection_rank'),
+            ('current_tag', 'tasks.current_tag'),
+            ('predicted_tag', 'tasks.predicted_tag'),
+            ('predicted_probability', 'tasks.predicted_probability'),
+            ('model_version', 'tasks.model_version'),
+        ]) }} as meta
 
     from tasks
     cross join options
@@ -107,4 +83,4 @@ shaped as (
 )
 
 select * from shaped
-order by struct_extract(meta, 'selection_rank'), id
+order by meta.selection_rank, id

@@ -36,21 +36,30 @@ def model(dbt, session):
     folds = int(dbt.config.get("folds"))
     seed = int(dbt.config.get("seed"))
 
-    labeled = dbt.ref("labeled_projects").df().sort_values("id", kind="stable")
+    # DuckDB relations here; Spark DataFrames on Spark, where scripts/spark_build.py runs this
+    # model in its session. Either way the inputs are read into pandas, and the cache's Parquet
+    # files are read and written by DuckDB (`files`: the session itself, or an in-memory one).
+    on_spark = hasattr(session, "sparkContext")
+    files = _duckdb().connect() if on_spark else session
+    labeled = _pandas(dbt.ref("labeled_projects")).sort_values("id", kind="stable")
     # Projects without a final label, with their text from staging (the decisions have none).
     # A raw row is its batch and its row number (labeling.batches).
-    undecided = dbt.ref("int_label_decisions").filter("tag is null").select("batch, raw_row_number")
-    unlabeled = (
-        dbt.ref("stg_madewithml__projects")
-        .set_alias("projects")
-        .join(undecided.set_alias("undecided"),
-              "projects.batch = undecided.batch and projects.raw_row_number = undecided.raw_row_number",
-              how="semi")
-        .select("project_id, title, description")
-        .df()
-        .drop_duplicates("project_id")
-        .sort_values("project_id", kind="stable")
-    )
+    if on_spark:
+        undecided = dbt.ref("int_label_decisions").filter("tag is null").select("batch", "raw_row_number")
+        unlabeled = (dbt.ref("stg_madewithml__projects")
+                     .join(undecided, on=["batch", "raw_row_number"], how="left_semi")
+                     .select("project_id", "title", "description"))
+    else:
+        undecided = dbt.ref("int_label_decisions").filter("tag is null").select("batch, raw_row_number")
+        unlabeled = (
+            dbt.ref("stg_madewithml__projects")
+            .set_alias("projects")
+            .join(undecided.set_alias("undecided"),
+                  "projects.batch = undecided.batch and projects.raw_row_number = undecided.raw_row_number",
+                  how="semi")
+            .select("project_id, title, description")
+        )
+    unlabeled = _pandas(unlabeled).drop_duplicates("project_id").sort_values("project_id", kind="stable")
 
     labeled_texts = [labeling_ml.project_text(t, d) for t, d in zip(labeled["title"], labeled["description"])]
     labels = list(labeled["tag"])
@@ -67,8 +76,8 @@ def model(dbt, session):
     cached = cache / f"{key}.parquet" if cache else None
     if cached is not None and cached.is_file():
         try:
-            reused = session.read_parquet(str(cached))
-            keys = session.execute(
+            reused = files.read_parquet(str(cached))
+            keys = files.execute(
                 "select count(*), min(classifier_input_sha256), max(classifier_input_sha256) from read_parquet(?)",
                 [str(cached)],
             ).fetchall()[0]
@@ -79,7 +88,7 @@ def model(dbt, session):
         else:
             os.utime(cached)  # newest use first when pruning
             _log(f"labeling: classifier reused (inputs unchanged, key {key[:12]}, from {cache})")
-            return reused
+            return _frame(session, reused)
 
     started = time.monotonic()
     frames = []
@@ -114,15 +123,42 @@ def model(dbt, session):
     if cached is None or result.empty:
         reason = "cache off" if cached is None else "nothing to score, not cached"
         _log(f"labeling: classifier retrained in {seconds:.1f} s ({reason}, key {key[:12]})")
-        return result
+        return _frame(session, files.from_df(result))
     # Written under a temporary name and renamed: a build killed meanwhile leaves no half file.
     cache.mkdir(parents=True, exist_ok=True)
     partial = cache / f".{key}.{os.getpid()}.parquet.partial"
-    session.from_df(result).write_parquet(str(partial))
+    files.from_df(result).write_parquet(str(partial))
     os.replace(partial, cached)
     _prune(cache, keep=cached)
     _log(f"labeling: classifier retrained in {seconds:.1f} s (inputs changed or not cached, key {key[:12]})")
-    return session.read_parquet(str(cached))
+    return _frame(session, files.read_parquet(str(cached)))
+
+
+#: The table's columns and types, in order (its contract), for Spark's DataFrame.
+SPARK_SCHEMA = ("id bigint, is_labeled boolean, given_tag string, tag string, probability double, "
+                "fold bigint, n_folds bigint, model_name string, classifier_input_sha256 string")
+
+
+def _duckdb():
+    import duckdb
+
+    return duckdb
+
+
+def _pandas(relation):
+    """A DuckDB relation or a Spark DataFrame (collected as rows: PySpark 4.3's toPandas does
+    not support pandas 3) as a pandas DataFrame."""
+    if hasattr(relation, "toPandas"):
+        return pd.DataFrame.from_records(relation.collect(), columns=relation.columns)
+    return relation.df()
+
+
+def _frame(session, relation):
+    """The probabilities (a DuckDB relation) as the engine's table: the relation itself on
+    DuckDB; on Spark a DataFrame of its rows with the contract's types."""
+    if not hasattr(session, "sparkContext"):
+        return relation
+    return session.createDataFrame(relation.fetchall(), schema=SPARK_SCHEMA)
 
 
 def _input_sha256(labeling_ml, folds, seed, labeled_ids, labeled_texts, labels, unlabeled_ids, unlabeled_texts):

@@ -18,10 +18,15 @@ aliases as (
 
     select
         tag,
-        trim(lower(unnest(string_split(aliases, '|')))) as alias_name
+        trim(lower(alias_name)) as alias_name
 
-    from taxonomy
-    where aliases is not null
+    from (
+        select
+            tag,
+            {{ labeling_unnest(labeling_split('aliases', '|')) }} as alias_name
+        from taxonomy
+        where aliases is not null
+    ) as split_aliases
 
 ),
 
@@ -72,7 +77,10 @@ from_tag_names as (
         'text' as rule_field,
         tag as pattern,
         -- natural-language-processing also matches "natural language processing".
-        {{ labeling_whole_words('tag', "replace(regexp_escape(tag), '\\-', '[- ]')") }} as regex,
+        {{ labeling_whole_words(
+            'tag',
+            'replace(' ~ labeling_regex_escape('tag') ~ ', ' ~ labeling_sql_string('\\-') ~ ", '[- ]')",
+        ) }} as regex,
         'The tag''s own name, with spaces or hyphens between its words.' as rule_description
 
     from taxonomy
@@ -91,8 +99,9 @@ unioned as (
 
 select
     *,
-    -- An RE2 pattern that does not compile would stop the vote query with DuckDB's message;
+    -- A pattern that does not compile (RE2 in DuckDB, Java's in Spark) would stop the vote
+    -- query with the engine's message;
     -- the test assert_labeling_function_patterns_compile names the rule first.
-    try(regexp_matches('', regex)) is not null as pattern_compiles
+    {{ labeling_regex_compiles('regex') }} as pattern_compiles
 
 from unioned

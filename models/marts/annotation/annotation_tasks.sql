@@ -71,13 +71,31 @@ selected as (
 
     {%- else %}
 
+    {%- set requested = [] -%}
+    {%- for task_id in task_ids -%}
+        {%- do requested.append('(' ~ task_id ~ ', ' ~ loop.index ~ ')') -%}
+    {%- endfor %}
+
     select
         cast(requested.id as bigint) as id,
         cast(requested.position as bigint) as selection_rank
-    from unnest([{{ (task_ids | join(', ')) or 'null' }}]) with ordinality as requested (id, position)
+    from (values {{ requested | join(', ') or '(null, null)' }}) as requested (id, position)
     where requested.id is not null
 
     {%- endif %}
+
+),
+
+ranked_predictions as (
+
+    select
+        id,
+        tag as predicted_tag,
+        probability as predicted_probability,
+        model_name,
+        row_number() over (partition by id order by probability desc, tag asc) as prediction_rank
+
+    from probabilities
 
 ),
 
@@ -85,12 +103,12 @@ top_predictions as (
 
     select
         id,
-        tag as predicted_tag,
-        probability as predicted_probability,
+        predicted_tag,
+        predicted_probability,
         model_name
 
-    from probabilities
-    qualify row_number() over (partition by id order by probability desc, tag asc) = 1
+    from ranked_predictions
+    where prediction_rank = 1
 
 ),
 

@@ -33,7 +33,7 @@ classes as (
 
     select
         tag,
-        row_number() over (order by tag) - 1 as class_index
+        cast(row_number() over (order by tag) as bigint) - 1 as class_index
 
     from distinct_tags
 
@@ -74,9 +74,9 @@ with_thresholds as (
         indexed.*,
         coalesce(thresholds.confident_threshold, 2) as confident_threshold,
         indexed.probability >= coalesce(thresholds.confident_threshold, 2) - 1e-6 as is_confident,
-        row_number() over (
+        cast(row_number() over (
             partition by indexed.id order by indexed.probability desc, indexed.class_index asc
-        ) as probability_rank
+        ) as bigint) as probability_rank
 
     from indexed
     left join thresholds
@@ -152,18 +152,18 @@ ranked as (
         case
             when flagged.is_confident_learning_issue
                 then
-                    row_number() over (
+                    cast(row_number() over (
                         partition by flagged.is_confident_learning_issue
                         order by flagged.self_confidence asc, flagged.id asc
-                    )
+                    ) as bigint)
         end as rank_by_self_confidence,
         case
             when flagged.is_confident_learning_issue
                 then
-                    row_number() over (
+                    cast(row_number() over (
                         partition by flagged.is_confident_learning_issue
                         order by flagged.normalized_margin asc, flagged.id asc
-                    )
+                    ) as bigint)
         end as rank_by_normalized_margin
 
     from flagged
@@ -209,14 +209,14 @@ select
     case
         when is_label_issue
             then
-                row_number() over (
+                cast(row_number() over (
                     partition by is_label_issue
                     order by
                         is_confident_learning_issue and weak_label_disagrees desc,
                         is_confident_learning_issue desc,
                         self_confidence asc,
                         id asc
-                )
+                ) as bigint)
     end as review_rank
 
 from final

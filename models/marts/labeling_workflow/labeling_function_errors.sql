@@ -37,11 +37,12 @@ wrong as (
             when rules.rule_kind = 'regex'
                 then regexp_extract(
                     {{ labeling_rule_text('rules.rule_field', 'gold.title', 'gold.description') }},
-                    '(?i)' || rules.regex
+                    {{ labeling_regex_ignoring_case('rules.regex') }},
+                    0
                 )
             else regexp_extract(
                 {{ labeling_rule_text('rules.rule_field', 'gold.title', 'gold.description') }},
-                '(?i)' || rules.regex,
+                {{ labeling_regex_ignoring_case('rules.regex') }},
                 1
             )
         end as matched_text

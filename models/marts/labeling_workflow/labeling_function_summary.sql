@@ -44,8 +44,8 @@ per_rule as (
         rules.rule_name,
         count(votes.id) as n_votes,
         coalesce(
-            list(distinct votes.tag order by votes.tag) filter (where votes.id is not null),
-            []
+            {{ labeling_list_agg('votes.tag', ['votes.tag'], distinct=true, filter='votes.id is not null') }},
+            {{ labeling_list() }}
         ) as polarity,
         count(*) filter (where project_votes.n_rules_voting >= 2) as n_overlaps,
         count(*) filter (where project_votes.n_tags_voted >= 2) as n_conflicts,
@@ -72,7 +72,7 @@ summary as (
         rules.rule_kind,
         rules.rule_field,
         rules.pattern,
-        cast(per_rule.polarity as varchar[]) as polarity,
+        cast(per_rule.polarity as {{ labeling_type('varchar[]') }}) as polarity,
         per_rule.n_votes,
         per_rule.correct,
         per_rule.incorrect,

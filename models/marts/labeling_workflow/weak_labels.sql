@@ -27,7 +27,7 @@ tag_votes as (
         id,
         tag,
         count(*) as n_tag_votes,
-        list(rule_name order by rule_name) as rules
+        {{ labeling_list_agg('rule_name', ['rule_name']) }} as rules
 
     from votes
     group by id, tag
@@ -53,8 +53,10 @@ per_project as (
         max(n_tag_votes) filter (where tag_rank = 1) as top_votes,
         coalesce(max(n_tag_votes) filter (where tag_rank = 2), 0) as runner_up_votes,
         max(tag) filter (where tag_rank = 1) as top_tag,
-        map_from_entries(list((tag, n_tag_votes) order by tag)) as votes_per_tag,
-        list(rules order by tag) as rules_per_tag
+        map_from_entries(
+            {{ labeling_list_agg(labeling_struct([('k', 'tag'), ('v', 'n_tag_votes')]), ['tag']) }}
+        ) as votes_per_tag,
+        {{ labeling_list_agg('rules', ['tag']) }} as rules_per_tag
 
     from ranked
     group by id
@@ -74,7 +76,7 @@ weak as (
         coalesce(per_project.top_votes, 0) as top_votes,
         coalesce(per_project.top_votes - per_project.runner_up_votes, 0) as margin,
         coalesce(per_project.top_votes = per_project.runner_up_votes, false) as is_tie,
-        coalesce(flatten(per_project.rules_per_tag), cast([] as varchar[])) as voting_rules
+        coalesce(flatten(per_project.rules_per_tag), {{ labeling_list() }}) as voting_rules
 
     from projects
     left join per_project
