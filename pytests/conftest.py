@@ -27,7 +27,7 @@ _IGNORED_ANYWHERE = shutil.ignore_patterns(
     ".venv", ".git", "*.duckdb", "*.duckdb.wal", "__pycache__", ".pytest_cache", "*.egg-info",
 )
 _IGNORED_AT_TOP = {"target", "logs", "exports", "ci-artifacts", "docs-site", ".venv-harlequin", ".build",
-                   ".venv-labelstudio", ".labelstudio"}
+                   ".venv-labelstudio", ".labelstudio", ".venv-spark", "spark", "derby.log"}
 
 
 def IGNORED(directory: str, names: list[str]) -> set[str]:

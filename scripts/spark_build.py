@@ -147,8 +147,15 @@ def _manifest() -> dict[str, Any]:
 
 
 def _spark() -> Any:
+    """The Spark session of the ``spark`` target: the one dbt started in this process, or one
+    dbt starts now (so that it has the profile's settings: warehouse, metastore, memory)."""
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
+    if SparkContext._active_spark_context is None:  # noqa: SLF001 - PySpark's own marker
+        started = run_dbt(["show", "--target", "spark", "--inline", "select 1", "--quiet"])
+        if not started.success:
+            raise RuntimeError(f"could not start the spark target's session: {started.exception}")
     return SparkSession.builder.getOrCreate()
 
 
@@ -288,6 +295,35 @@ def publish(results: Any, raw_dir: Path) -> str:
     return publication.publish()
 
 
+def dump_tables(folder: Path) -> list[str]:
+    """Write every model's and seed's table of the last Spark build to ``folder/<name>.parquet``
+    (with DuckDB, from the rows Spark returns), for comparing them with another engine's."""
+    import duckdb
+
+    from dbt.cli.main import dbtRunner
+
+    listed = dbtRunner().invoke(["ls", "--target", "spark", "--resource-type", "model", "seed",
+                                 "--output", "json", "--output-keys", "name", "relation_name", "config",
+                                 "--quiet"])
+    folder.mkdir(parents=True, exist_ok=True)
+    spark = _spark()
+    written = []
+    con = duckdb.connect()
+    try:
+        for line in listed.result or []:
+            node = json.loads(line)
+            if not node["config"].get("enabled", True) or node["config"].get("materialized") == "ephemeral":
+                continue
+            if not spark.catalog.tableExists(node["relation_name"].replace("`", "")):
+                continue
+            rows = spark.table(node["relation_name"]).toArrow()  # noqa: F841 - read by DuckDB below
+            con.execute(f"copy (select * from rows) to '{folder / (node['name'] + '.parquet')}' (format parquet)")
+            written.append(node["name"])
+    finally:
+        con.close()
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Build the labeling project on Apache Spark (dbt-spark, session method) and "
@@ -301,6 +337,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="dbt --exclude (default: %(default)s: dbt-spark snapshots need Delta, "
                              "Iceberg or Hudi tables)")
     parser.add_argument("--sql", help="instead of building, run this query on the built tables and print the rows")
+    parser.add_argument("--dump-tables", type=Path, metavar="DIR",
+                        help="after the build, write every model's and seed's table to DIR/<name>.parquet "
+                             "(to compare them with the DuckDB build's)")
+    parser.add_argument("--no-build", action="store_true",
+                        help="with --dump-tables: dump the tables of the last build without building")
     args = parser.parse_args(argv)
 
     os.chdir(PROJECT)
@@ -310,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
     raw_dir = _anchored(os.environ.get("LABELING_RAW_DIR", "data/sample"))
     annotations_dir = _anchored(os.environ.get("LABELING_ANNOTATIONS_DIR", annotations.DEFAULT_DIR))
 
+    if args.no_build:
+        if not args.dump_tables:
+            parser.error("--no-build goes with --dump-tables")
+        os.environ.setdefault("LABELING_SPARK_INPUTS", json.dumps({"project_dir": str(PROJECT)}))
+        return _dump(args.dump_tables)
     if args.sql:
         os.environ.setdefault("LABELING_SPARK_INPUTS", json.dumps({"project_dir": str(PROJECT)}))
         result = run_dbt(["show", "--target", "spark", "--inline", args.sql, "--limit", "-1"])
@@ -341,6 +387,12 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     print(f"labeling (spark): build succeeded in {time.monotonic() - started:.1f} s; {outcome}")
+    return _dump(args.dump_tables) if args.dump_tables else 0
+
+
+def _dump(folder: Path) -> int:
+    written = dump_tables(folder.resolve())
+    print(f"labeling (spark): wrote {len(written)} tables to {folder}")
     return 0
 
 

@@ -51,7 +51,6 @@
   {%- if config.get('contract').enforced -%}
     {{ get_assert_columns_equivalent(sql) }}
   {%- endif -%}
-  {%- set columns = adapter.get_column_schema_from_query(sql) -%}
   {#- The staging folder is private to this build (nothing reads it until on-run-end publishes
       it), so files written here before a check below fails are never seen. -#}
   {%- set subfolders = [] -%}
@@ -73,6 +72,9 @@
   {%- endcall %}
 
   {%- set row_count = run_query('select count(*) from read_parquet(' ~ base_file ~ ')')[0][0] -%}
+  {#- The file's columns and their types, as DuckDB describes them (nested types whole). -#}
+  {%- set columns = run_query('select column_name, column_type from (describe select * from read_parquet('
+      ~ base_file ~ '))') -%}
   {%- if row_count == 0 and not config.get('allow_empty', false) -%}
     {{ exceptions.raise_compiler_error(
         "gated_export " ~ model.name ~ ": the result has 0 rows; refusing to publish an empty "
@@ -120,8 +122,8 @@
       'counts_by': count_by,
       'counts': counts,
       'raw_row_accounting': accounting,
-      'columns': columns | map(attribute='name') | list,
-      'column_types': columns | map(attribute='dtype') | list,
+      'columns': columns.columns[0].values() | list,
+      'column_types': columns.columns[1].values() | list,
       'inputs': labeling_upstream_seed_files(model),
   } -%}
   {%- if label_source_model -%}

@@ -4,11 +4,12 @@
 -- reads it to decide what is new (labeling_plan_batches): a batch listed here is never read
 -- again unless a full build rebuilds everything. Incremental: a build appends the batches it
 -- applied.
--- On Spark, which has no batches, a table rebuilt by every build.
+-- DuckDB only: Spark builds read the raw files whole (scripts/spark_build.py).
 {{ config(
-    materialized='incremental' if target.type == 'duckdb' else 'table',
+    materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
+    enabled=target.type == 'duckdb',
 ) }}
 {%- set plan = labeling_batch_plan() -%}
 {#- One (batch, raw_file, raw_path, sha256) per file this build applies; a row of NULLs, dropped

@@ -1,0 +1,218 @@
+"""The same project on Apache Spark (scripts/spark_build.py, dbt-spark's session method).
+
+Each test builds a copy of the project on DuckDB and on Spark and checks that every table the two
+engines build is the same (same columns, same rows; floats within 1e-9; the build's invocation id
+aside), that the exported files are the same bytes, that the CSV export equals what the lesson's
+pandas code writes (real data), and that Spark's gate publishes nothing when a data test fails.
+Spark runs from .venv-spark (make spark-setup), which CI installs (make test-deps).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from annotation_fixtures import choices_result, prodigy_choice, write_doccano, write_label_studio, write_prodigy
+from conftest import REPO, Project, run_script
+
+SPARK_PYTHON = REPO / ".venv-spark" / "bin" / "python"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+pytestmark = pytest.mark.slow
+
+
+def spark_python() -> Path:
+    if not SPARK_PYTHON.exists():
+        if os.environ.get("CI"):
+            pytest.fail(".venv-spark is needed in CI (make test-deps installs it: make spark-setup)")
+        pytest.skip(".venv-spark is not installed (make spark-setup)")
+    return SPARK_PYTHON
+
+
+def spark_build(project: Project, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """scripts/spark_build.py in the copy; returns the finished process (never raises)."""
+    return subprocess.run(
+        [str(spark_python()), str(project.root / "scripts" / "spark_build.py"), *args],
+        cwd=project.root, env=project.env(**env), capture_output=True, text=True, timeout=1200,
+    )
+
+
+def write_annotations(folder: Path) -> None:
+    """Every kind of annotation the tools export: consensus, disagreement, a cancelled and a
+    ground-truth Label Studio annotation, Doccano lines, Prodigy choices, rejects and a binary
+    accept, so the JSON paths of both engines are compared."""
+    gold = {"id": 950, "completed_by": {"id": 7, "email": "gil@x"}, "result": choices_result("mlops"),
+            "was_cancelled": False, "ground_truth": True, "lead_time": 3.5,
+            "updated_at": "2026-11-03T08:00:00.125Z"}
+    cancelled = {"id": 951, "completed_by": 9, "result": [], "was_cancelled": True,
+                 "updated_at": "2026-11-02T10:00:00Z"}
+    write_label_studio(folder, {"ann@x": {6: "mlops", 9: "computer-vision", 12: "mlops"},
+                                "ben@x": {6: "mlops", 9: "natural-language-processing"}},
+                       extra={6: [gold], 15: [cancelled]})
+    write_doccano(folder, {"cat": {6: "mlops", 9: "computer-vision"}})
+    write_prodigy(folder, [
+        prodigy_choice("eve", 9, ["computer-vision"]),
+        prodigy_choice("eve", 24, [], answer="reject"),
+        {"text": "x", "label": "graph-learning", "answer": "accept", "meta": {"id": 39}, "_annotator_id": "eve",
+         "_timestamp": 1764000000.5},
+    ])
+
+
+def _value(value: Any) -> Any:
+    """A cell in a form both engines' rows compare in: floats to 9 decimals, times as naive
+    UTC, lists, structs and maps as tuples, invocation ids masked."""
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else round(value, 9)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat()
+    if isinstance(value, dict):
+        return tuple((key, _value(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return tuple(_value(item) for item in value)
+    if isinstance(value, str):
+        return UUID.sub("<invocation>", value)
+    return value
+
+
+def _rows(cursor: Any) -> tuple[list[str], list[str]]:
+    columns = [d[0] for d in cursor.description]
+    return columns, sorted(json.dumps(_value(row), default=str) for row in cursor.fetchall())
+
+
+def compare_engines(project: Project, dump: Path, annotations: Path | None = None) -> tuple[list[str], list[str]]:
+    """Compare every table Spark built (dumped as Parquet) with DuckDB's; return the names
+    compared and the differences found. DuckDB's views over the annotation files read them
+    through the table macros its plugin defines on every connection; defined here the same way."""
+    from labeling.annotations import DEFAULT_DIR, TOOLS, table_macro_sql
+
+    duckdb_rows: dict[str, tuple[list[str], list[str]]] = {}
+    db = duckdb.connect(str(project.database), read_only=True)
+    try:
+        for tool in TOOLS:
+            db.execute(table_macro_sql(tool, annotations or project.root / DEFAULT_DIR))
+        schemas = dict(db.execute("select table_name, table_schema from information_schema.tables "
+                                  "where table_catalog = current_database()").fetchall())
+        for name, schema in schemas.items():
+            duckdb_rows[name] = _rows(db.execute(f'select * from "{schema}"."{name}"'))
+    finally:
+        db.close()
+    compared, differences = [], []
+    files = duckdb.connect()
+    for parquet in sorted(dump.glob("*.parquet")):
+        name = parquet.stem
+        if name not in duckdb_rows:
+            differences.append(f"{name}: built on Spark, not on DuckDB")
+            continue
+        columns, rows = duckdb_rows[name]
+        spark_columns, spark_rows = _rows(files.execute(f"select * from read_parquet('{parquet}')"))
+        if columns != spark_columns:
+            differences.append(f"{name}: columns {columns} on DuckDB, {spark_columns} on Spark")
+        elif rows != spark_rows:
+            only = sorted(set(rows) ^ set(spark_rows))[:3]
+            differences.append(f"{name}: {len(rows)} rows on DuckDB, {len(spark_rows)} on Spark; e.g. {only}")
+        compared.append(name)
+    files.close()
+    return compared, differences
+
+
+def assert_exports_equal(duckdb_exports: Path, spark_exports: Path) -> None:
+    """Every file of the DuckDB export is in Spark's, with the same bytes (text files: once the
+    invocation ids are masked; Parquet: the same rows), and the manifests agree on the data."""
+    for path in sorted(p for p in duckdb_exports.joinpath("current").rglob("*") if p.is_file()):
+        relative = path.relative_to(duckdb_exports / "current")
+        other = spark_exports / "current" / relative
+        assert other.is_file(), f"{relative} is missing from Spark's export"
+        if path.suffix == ".parquet":
+            con = duckdb.connect()
+            assert _rows(con.execute(f"select * from read_parquet('{path}')")) == \
+                _rows(con.execute(f"select * from read_parquet('{other}')")), relative
+            con.close()
+        elif path.name.endswith("manifest.json"):
+            mine, theirs = json.loads(path.read_text()), json.loads(other.read_text())
+            for key in ("row_count", "counts", "raw_row_accounting", "columns", "column_types", "label_sources"):
+                assert mine.get(key) == theirs.get(key), f"{relative}: {key}"
+            assert theirs["engine"] == "spark"
+        else:
+            assert UUID.sub("<id>", path.read_text()) == UUID.sub("<id>", other.read_text()), relative
+
+
+def test_spark_build_equals_duckdb_on_the_sample_and_its_gate_holds(project: Project, tmp_path: Path) -> None:
+    annotations = tmp_path / "annotations"
+    write_annotations(annotations)
+    project.build(LABELING_ANNOTATIONS_DIR=str(annotations))
+    dump = tmp_path / "spark-tables"
+    built = spark_build(project, "--dump-tables", str(dump), LABELING_ANNOTATIONS_DIR=str(annotations),
+                        LABELING_CLASSIFIER_CACHE="off")
+    assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-3000:]
+    assert "labeling (spark): build succeeded" in built.stdout
+    compared, differences = compare_engines(project, dump, annotations)
+    assert not differences, "\n".join(differences)
+    # Every model and seed but the DuckDB-only ones (raw_batches; the snapshot is not a model).
+    assert {"labeled_projects", "raw_row_audit", "raw_row_outcomes", "int_labeling_function_votes",
+            "int_project_tag_probabilities", "weak_labels", "label_issues", "active_learning_queue",
+            "annotation_audit", "annotation_votes", "label_provenance", "annotation_tasks",
+            "labeled_projects_export", "stg_annotations__label_studio"} <= set(compared)
+    assert len(compared) == 40
+    spark_exports = project.root / "spark" / "exports"
+    assert_exports_equal(project.exports, spark_exports)
+    assert (spark_exports / "labeled_projects.csv").read_bytes() == (project.exports / "labeled_projects.csv").read_bytes()
+
+    # The gate: a duplicate id fails labeled_projects' uniqueness test, and nothing is published.
+    published = {p: p.read_bytes() for p in (spark_exports / "current").rglob("*") if p.is_file()}
+    current = os.readlink(spark_exports / "current")
+    tags = project.root / "data" / "sample" / "tags.csv"
+    tags.write_text(tags.read_text() + "6,mlops\n")
+    failed = spark_build(project, "--select", "+labeled_projects_export", LABELING_ANNOTATIONS_DIR=str(annotations))
+    assert failed.returncode == 1, failed.stdout[-3000:]
+    assert "build NOT published" in failed.stderr
+    assert "FAILED" in failed.stdout and "duplicate" in failed.stdout.lower()
+    assert os.readlink(spark_exports / "current") == current
+    assert {p: p.read_bytes() for p in (spark_exports / "current").rglob("*") if p.is_file()} == published
+
+
+def test_spark_build_on_real_data_equals_duckdb_and_the_lesson(project: Project, mirror: Path, tmp_path: Path) -> None:
+    extracted = run_script("extract.py", "--from", str(mirror), "--out", str(project.root / "data" / "madewithml"))
+    assert extracted.returncode == 0, extracted.stderr
+    project.build(LABELING_RAW_DIR="data/madewithml")
+    dump = tmp_path / "spark-tables"
+    built = spark_build(project, "--dump-tables", str(dump), LABELING_RAW_DIR="data/madewithml",
+                        LABELING_CLASSIFIER_CACHE="off")
+    assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-3000:]
+    compared, differences = compare_engines(project, dump)
+    # int_labeling_function_votes among them: the rule patterns cast the same votes on both engines.
+    assert not differences, "\n".join(differences)
+    assert len(compared) == 40
+    spark_csv = (project.root / "spark" / "exports" / "labeled_projects.csv").read_bytes()
+    assert spark_csv == run_lesson(mirror, tmp_path)
+    assert_exports_equal(project.exports, project.root / "spark" / "exports")
+
+
+def run_lesson(raw_dir: Path, tmp_path: Path) -> bytes:
+    out = tmp_path / "lesson.csv"
+    result = run_script("lesson_labeling.py", str(raw_dir), str(out))
+    assert result.returncode == 0, result.stderr
+    return out.read_bytes()
+
+
+def test_spark_build_refuses_bad_input_before_starting(project: Project) -> None:
+    """The DuckDB build's input checks, before Spark starts: the file, line, column and rule."""
+    projects = project.root / "data" / "sample" / "projects.csv"
+    projects.write_text(projects.read_text().replace("\n6,", "\n6.0,", 1))
+    result = spark_build(project)
+    assert result.returncode == 2
+    assert "projects.csv" in result.stderr and "column id: '6.0'" in result.stderr
+    assert "nothing was built" in result.stderr
+    assert not (project.root / "spark" / "exports").exists()
+    shutil.rmtree(project.root / "spark", ignore_errors=True)
