@@ -12,13 +12,17 @@ REAL_DIR := data/madewithml
 # for large inputs). make build LOAD=read_csv
 LOAD ?= seed
 export LABELING_LOAD := $(LOAD)
+# Which engine builds: duckdb (default) or spark (Apache Spark through dbt-spark's session
+# method, in .venv-spark: scripts/spark_build.py). make build TARGET=spark
+TARGET ?= duckdb
+SPARK_PYTHON := .venv-spark/bin/python
 
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build real test test-deps lint pytest docs docs-build harlequin harlequin-setup labelstudio labelstudio-setup analyses clean
+.PHONY: help setup build real test test-deps lint pytest docs docs-build harlequin harlequin-setup labelstudio labelstudio-setup spark-setup analyses clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,13 +45,20 @@ define checked_build
 	$(1) $(BIN)/dbt build; \
 	$(1) $(BIN)/python scripts/up_to_date.py record
 endef
+# TARGET=spark: the whole build on Spark (its checks, dbt build --target spark, the publish).
+define engine_build
+	$(if $(filter spark,$(TARGET)),$(1) $(SPARK_PYTHON) scripts/spark_build.py,$(call checked_build,$(1)))
+endef
+ifeq ($(filter $(TARGET),duckdb spark),)
+$(error TARGET must be duckdb or spark, not '$(TARGET)')
+endif
 
-build: setup ## dbt build on the bundled sample (data/sample): check, load, transform, test, export
-	$(call checked_build,)
+build: setup $(if $(filter spark,$(TARGET)),spark-setup) ## dbt build on the bundled sample (data/sample): check, load, transform, test, export (TARGET=spark: on Spark)
+	$(call engine_build,)
 
-real: setup ## Extract the real data (MIRROR=dir to copy a mirror) and dbt build on it
+real: setup $(if $(filter spark,$(TARGET)),spark-setup) ## Extract the real data (MIRROR=dir to copy a mirror) and dbt build on it
 	$(BIN)/python scripts/extract.py $(if $(MIRROR),--from $(MIRROR))
-	$(call checked_build,LABELING_RAW_DIR=$(REAL_DIR))
+	$(call engine_build,LABELING_RAW_DIR=$(REAL_DIR))
 
 lint: setup ## SQLFluff and the other pre-commit hooks on every file
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
@@ -57,7 +68,7 @@ pytest: setup ## The pytest suite (runs dbt end to end in temporary copies)
 
 test: test-deps lint pytest ## Everything CI runs: install the test tools, lint, then the pytest suite
 
-test-deps: setup harlequin-setup labelstudio-setup ## Chromium and tmux (apt, for the browser and terminal tests), harlequin's and Label Studio's venvs
+test-deps: setup harlequin-setup labelstudio-setup spark-setup ## Chromium and tmux (apt, for the browser and terminal tests), harlequin's, Label Studio's and Spark's venvs
 	@missing=""; [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v tmux >/dev/null || missing="$$missing tmux"; \
 	if [ -n "$$missing" ]; then \
@@ -89,6 +100,14 @@ harlequin-setup: .venv-harlequin/bin/harlequin ## Install harlequin in its own v
 harlequin: harlequin-setup ## Open labeling.duckdb read-only in harlequin, the terminal SQL IDE
 	.venv-harlequin/bin/harlequin --read-only labeling.duckdb
 
+.venv-spark/bin/dbt: requirements-spark.txt pyproject.toml
+	$(PYTHON) -m venv .venv-spark
+	.venv-spark/bin/pip install --quiet --upgrade pip
+	.venv-spark/bin/pip install --quiet -r requirements-spark.txt
+	@touch $@
+
+spark-setup: .venv-spark/bin/dbt ## Install dbt-spark and PySpark in their own venv (.venv-spark; Spark runs on the machine's JDK 17)
+
 .venv-labelstudio/bin/label-studio: requirements-labelstudio.txt
 	$(PYTHON) -m venv .venv-labelstudio
 	.venv-labelstudio/bin/pip install --quiet --upgrade pip
@@ -103,5 +122,5 @@ labelstudio: labelstudio-setup ## Start Label Studio locally (http://127.0.0.1:8
 	LABEL_STUDIO_BASE_DATA_DIR=$(CURDIR)/.labelstudio .venv-labelstudio/bin/label-studio start \
 	  --no-browser --internal-host 127.0.0.1 --port $(LS_PORT) --data-dir $(CURDIR)/.labelstudio
 
-clean: ## Remove builds (.build/), exports and the database (keeps .venv and downloads)
-	rm -rf target logs exports .build labeling.duckdb labeling.duckdb.wal
+clean: ## Remove builds (.build/), exports, the database and the Spark warehouse (keeps the venvs and downloads)
+	rm -rf target logs exports .build labeling.duckdb labeling.duckdb.wal spark

@@ -348,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT / "profiles"))
     os.environ["LABELING_LOAD"] = "read_csv"
     os.environ.setdefault("LABELING_SPARK_DIR", str(spark_dir()))
+    # The JVM PySpark starts writes the metastore's derby.log into the Spark folder, not here.
+    spark_dir().mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PYSPARK_SUBMIT_ARGS",
+                          f"--driver-java-options -Dderby.system.home={spark_dir()} pyspark-shell")
     raw_dir = _anchored(os.environ.get("LABELING_RAW_DIR", "data/sample"))
     annotations_dir = _anchored(os.environ.get("LABELING_ANNOTATIONS_DIR", annotations.DEFAULT_DIR))
 

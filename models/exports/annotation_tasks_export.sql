@@ -82,5 +82,5 @@ shaped as (
 
 )
 
-select * from shaped
-order by meta.selection_rank, id
+select shaped.* from shaped
+order by shaped.meta.selection_rank, shaped.id

@@ -27,7 +27,7 @@ from labeling.publish import sha256_of
 
 #: Top-level folders a build never reads (or writes itself).
 SKIPPED_AT_TOP = {".git", "target", "logs", "exports", ".build", "benchmarks", "pytests", "ci-artifacts",
-                  "docs-site", ".labelstudio", ".pytest_cache", ".ci"}
+                  "docs-site", ".labelstudio", ".pytest_cache", ".ci", "spark"}
 #: Names skipped at any depth.
 SKIPPED_ANYWHERE = {"__pycache__", ".DS_Store"}
 

@@ -38,7 +38,9 @@ ordered as (
 
     select
         *,
-        cast(row_number() over (partition by id order by probability desc, tag asc) as bigint) as probability_rank
+        cast(
+            row_number() over (partition by id order by probability desc, tag asc) as bigint
+        ) as probability_rank
 
     from probabilities
 
@@ -78,7 +80,9 @@ ranked as (
 
     select
         *,
-        cast(row_number() over (order by least_confidence desc, id asc) as bigint) as rank_least_confidence,
+        cast(
+            row_number() over (order by least_confidence desc, id asc) as bigint
+        ) as rank_least_confidence,
         cast(row_number() over (order by margin asc, id asc) as bigint) as rank_margin,
         cast(row_number() over (order by entropy desc, id asc) as bigint) as rank_entropy
 

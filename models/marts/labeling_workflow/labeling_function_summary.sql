@@ -44,7 +44,9 @@ per_rule as (
         rules.rule_name,
         count(votes.id) as n_votes,
         coalesce(
-            {{ labeling_list_agg('votes.tag', ['votes.tag'], distinct=true, filter='votes.id is not null') }},
+            {{ labeling_list_agg(
+                'votes.tag', ['votes.tag'], distinct=true, filter='votes.id is not null'
+            ) }},
             {{ labeling_list() }}
         ) as polarity,
         count(*) filter (where project_votes.n_rules_voting >= 2) as n_overlaps,

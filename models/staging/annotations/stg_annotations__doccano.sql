@@ -23,7 +23,10 @@ renamed as (
         record_number,
         cast(1 as bigint) as annotation_number,
         {{ labeling_json_text('json', '$.id') }} as source_annotation_id,
-        coalesce({{ labeling_json_text('json', '$.meta.id') }}, {{ labeling_json_text('json', '$.project_id') }}) as raw_project_id,
+        coalesce(
+            {{ labeling_json_text('json', '$.meta.id') }},
+            {{ labeling_json_text('json', '$.project_id') }}
+        ) as raw_project_id,
         {{ labeling_integer_or_null('coalesce(' ~ labeling_json_text('json', '$.meta.id') ~ ', '
             ~ labeling_json_text('json', '$.project_id') ~ ')') }}
             as project_id,

@@ -23,7 +23,9 @@ annotations as (
         annotation.ordinality as annotation_number,
         {{ labeling_json_text('source.json', '$.data.id') }} as raw_project_id
     from source
-    {{- labeling_unnest_with_ordinality(labeling_json_objects('source.json', '$.annotations'), 'annotation') }}
+    {{- labeling_unnest_with_ordinality(
+        labeling_json_objects('source.json', '$.annotations'), 'annotation'
+    ) }}
 
 ),
 
@@ -41,20 +43,25 @@ renamed as (
             when {{ labeling_json_kind('annotation', '$.completed_by') }} = 'OBJECT'
                 then coalesce(
                     {{ labeling_json_text('annotation', '$.completed_by.email') }},
-                    'label_studio:user:' || {{ labeling_json_text('annotation', '$.completed_by.id') }}
+                    'label_studio:user:'
+                    || {{ labeling_json_text('annotation', '$.completed_by.id') }}
                 )
             else 'label_studio:user:' || {{ labeling_json_text('annotation', '$.completed_by') }}
         end as annotator,
         coalesce(
             {{ labeling_label_studio_choices('annotation') }}, {{ labeling_list() }}
         ) as choices,
-        coalesce(try_cast({{ labeling_json_text('annotation', '$.was_cancelled') }} as boolean), false)
-            as was_cancelled,
+        coalesce(
+            try_cast({{ labeling_json_text('annotation', '$.was_cancelled') }} as boolean), false
+        ) as was_cancelled,
         cast(null as {{ dbt.type_string() }}) as answer,
-        coalesce(try_cast({{ labeling_json_text('annotation', '$.ground_truth') }} as boolean), false)
-            as is_ground_truth,
-        try_cast({{ labeling_json_text('annotation', '$.lead_time') }} as double) as lead_time_seconds,
-        {{ labeling_utc_timestamp(labeling_json_text('annotation', '$.updated_at')) }} as annotated_at
+        coalesce(
+            try_cast({{ labeling_json_text('annotation', '$.ground_truth') }} as boolean), false
+        ) as is_ground_truth,
+        try_cast({{ labeling_json_text('annotation', '$.lead_time') }} as double)
+            as lead_time_seconds,
+        {{ labeling_utc_timestamp(labeling_json_text('annotation', '$.updated_at')) }}
+            as annotated_at
 
     from annotations
 

@@ -32,8 +32,10 @@ renamed as (
         ) as annotator,
         case
             when {{ labeling_json_kind('json', '$.accept') }} = 'ARRAY'
-                then coalesce({{ labeling_json_strings('json', '$.accept') }}, {{ labeling_list() }})
-            when {{ labeling_json_text('json', '$.answer') }} = 'accept'
+                then
+                    coalesce({{ labeling_json_strings('json', '$.accept') }}, {{ labeling_list() }})
+            when
+                {{ labeling_json_text('json', '$.answer') }} = 'accept'
                 and {{ labeling_json_text('json', '$.label') }} is not null
                 then {{ labeling_list([labeling_json_text('json', '$.label')]) }}
             else {{ labeling_list() }}
@@ -42,8 +44,9 @@ renamed as (
         {{ labeling_json_text('json', '$.answer') }} as answer,
         false as is_ground_truth,
         cast(null as double) as lead_time_seconds,
-        {{ labeling_epoch_to_utc('try_cast(' ~ labeling_json_text('json', '$._timestamp') ~ ' as double)') }}
-            as annotated_at
+        {{ labeling_epoch_to_utc(
+            'try_cast(' ~ labeling_json_text('json', '$._timestamp') ~ ' as double)'
+        ) }} as annotated_at
 
     from source
 
