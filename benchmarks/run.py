@@ -12,6 +12,12 @@ in ``benchmarks/data/``), then runs side by side, ``--repeat`` times each, inter
 ``polars``        polars' lazy engine: ``scan_csv`` ×2, join, filter, sort, ``sink_csv`` and
                   ``sink_parquet`` collected together (one plan, the scan shared).
 
+``spark_build``   the same build on Apache Spark (``scripts/spark_build.py``: dbt-spark's session
+                  method on ``local[2]``, the raw files read by Spark's CSV reader, the export
+                  written and published by the driver); from ``.venv-spark`` (make
+                  spark-setup), and only when asked for with ``--contenders`` (it is slow to
+                  start and one machine favours DuckDB).
+
 ``--contenders`` picks some of them (at 5e7 rows pandas alone would need about 25 GiB).
 Between the repeats of a ``dbt_build*`` contender the database, the exports and ``.build/`` are
 removed, but dbt's ``target/partial_parse.msgpack`` is kept, as it is between a user's builds
@@ -106,6 +112,9 @@ pl.collect_all([
 """
 
 CONTENDERS = ("dbt_build", "dbt_build_seed", "pandas", "duckdb_sql", "polars")
+#: Run only when named in --contenders.
+OPT_IN = ("spark_build",)
+SPARK_PYTHON = PROJECT / ".venv-spark" / "bin" / "python"
 
 MINIMAL_PROJECT = {
     "dbt_project.yml": """name: minimal
@@ -181,7 +190,8 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> dict[str, flo
 def project_copy(dest: Path) -> Path:
     """Copy the project's source files (no venvs, builds, exports, downloads or benchmarks)."""
     anywhere = shutil.ignore_patterns(".git", "*.duckdb", "__pycache__", ".pytest_cache")
-    at_top = {".venv", ".venv-harlequin", "target", "logs", "exports", ".build", "benchmarks", "ci-artifacts"}
+    at_top = {".venv", ".venv-harlequin", ".venv-labelstudio", ".venv-spark", "spark", "target", "logs", "exports",
+              ".build", "benchmarks", "ci-artifacts"}
 
     def ignore(directory: str, names: list[str]) -> set[str]:
         here = Path(directory).resolve()
@@ -236,6 +246,11 @@ def contenders(size: int, raw: Path, work: Path, seed_max: int) -> dict[str, tup
         "duckdb_sql": ([sys.executable, "-c", DUCKDB_SQL, str(raw), str(out)], work, plain, lambda: None),
         "polars": ([sys.executable, "-c", POLARS, str(raw), str(out)], work, plain, lambda: None),
     }
+    spark_env = {**dbt_env(project, raw, "read_csv"), "LABELING_SPARK_DIR": str(project / "spark")}
+    spark_env.update({k: v for k, v in os.environ.items() if k.startswith("LABELING_SPARK_")})
+    found["spark_build"] = ([str(SPARK_PYTHON), str(project / "scripts" / "spark_build.py"), "--exclude",
+                             "tag:labeling_workflow"], project, spark_env,
+                            lambda: (fresh(project), shutil.rmtree(project / "spark", ignore_errors=True)))
     if size <= seed_max:
         # The seed path needs the files inside the project (dbt writes compiled seeds by path).
         inside = project / "data" / "bench"
@@ -435,8 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed-max", type=int, default=100_000, help="largest size that also runs the seed path")
     parser.add_argument("--minimal", type=Path, metavar="RAW_DIR",
                         help="also compare our build with dbt's minimal project on this data folder")
-    parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS),
-                        help="which contenders to run on the generated sizes (duckdb_sql, the baseline, always runs)")
+    parser.add_argument("--contenders", nargs="+", choices=CONTENDERS + OPT_IN, default=list(CONTENDERS),
+                        help="which contenders to run on the generated sizes (duckdb_sql, the baseline, always "
+                             "runs; spark_build only when named)")
     parser.add_argument("--memory-limit", metavar="SIZE",
                         help="DuckDB memory_limit of the dbt builds (LABELING_MEMORY_LIMIT; the profile's default is 3GB)")
     parser.add_argument("--batch", type=lambda s: int(float(s)), metavar="ROWS",

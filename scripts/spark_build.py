@@ -333,9 +333,9 @@ def main(argv: list[str] | None = None) -> int:
                "(default spark/exports), LABELING_SPARK_MASTER (default local[2]), "
                "LABELING_SPARK_DRIVER_MEMORY (default 4g).")
     parser.add_argument("--select", "-s", nargs="+", help="dbt --select (default: everything)")
-    parser.add_argument("--exclude", nargs="+", default=DEFAULT_EXCLUDE,
-                        help="dbt --exclude (default: %(default)s: dbt-spark snapshots need Delta, "
-                             "Iceberg or Hudi tables)")
+    parser.add_argument("--exclude", nargs="+", default=[],
+                        help=f"dbt --exclude, besides {' '.join(DEFAULT_EXCLUDE)} (always left out: dbt-spark "
+                             "snapshots need Delta, Iceberg or Hudi tables)")
     parser.add_argument("--sql", help="instead of building, run this query on the built tables and print the rows")
     parser.add_argument("--dump-tables", type=Path, metavar="DIR",
                         help="after the build, write every model's and seed's table to DIR/<name>.parquet "
@@ -375,8 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     dbt_args = ["build", "--target", "spark"]
     if args.select:
         dbt_args += ["--select", *args.select]
-    if args.exclude:
-        dbt_args += ["--exclude", *args.exclude]
+    dbt_args += ["--exclude", *DEFAULT_EXCLUDE, *args.exclude]
     register_session_python_runner()
     result = run_dbt(dbt_args)
     if not result.success or result.result is None:
