@@ -68,7 +68,8 @@ pytest: setup ## The pytest suite (runs dbt end to end in temporary copies)
 
 test: test-deps lint pytest ## Everything CI runs: install the test tools, lint, then the pytest suite
 
-test-deps: setup harlequin-setup labelstudio-setup spark-setup ## Chromium and tmux (apt, for the browser and terminal tests), harlequin's, Label Studio's and Spark's venvs
+test-deps: ## Chromium and tmux (apt, for the browser and terminal tests), harlequin's, Label Studio's and Spark's venvs
+	@$(MAKE) --no-print-directory -j4 setup harlequin-setup labelstudio-setup spark-setup
 	@missing=""; [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v tmux >/dev/null || missing="$$missing tmux"; \
 	if [ -n "$$missing" ]; then \

@@ -150,3 +150,13 @@ def run_script(name: str, *args: str, cwd: Path = REPO) -> subprocess.CompletedP
     """Run ``scripts/NAME ARGS`` with this interpreter."""
     return subprocess.run([sys.executable, str(cwd / "scripts" / name), *args],
                           cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+#: Test files that take minutes each (two engines, full builds): started first, so that the
+#: workers of ``pytest -n 2`` do not end with one of them running alone.
+SLOW_FIRST = ("test_spark.py",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the slowest test files first (a stable sort: the rest keep their order)."""
+    items.sort(key=lambda item: item.path.name not in SLOW_FIRST)

@@ -154,7 +154,7 @@ def test_spark_build_equals_duckdb_on_the_sample_and_its_gate_holds(project: Pro
     project.build(LABELING_ANNOTATIONS_DIR=str(annotations))
     dump = tmp_path / "spark-tables"
     built = spark_build(project, "--dump-tables", str(dump), LABELING_ANNOTATIONS_DIR=str(annotations),
-                        LABELING_CLASSIFIER_CACHE="off")
+                        LABELING_CLASSIFIER_CACHE="off", LABELING_SPARK_SHUFFLE_PARTITIONS="1")
     assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-3000:]
     assert "labeling (spark): build succeeded" in built.stdout
     compared, differences = compare_engines(project, dump, annotations)
@@ -169,15 +169,19 @@ def test_spark_build_equals_duckdb_on_the_sample_and_its_gate_holds(project: Pro
     assert_exports_equal(project.exports, spark_exports)
     assert (spark_exports / "labeled_projects.csv").read_bytes() == (project.exports / "labeled_projects.csv").read_bytes()
 
-    # The gate: a duplicate id fails labeled_projects' uniqueness test, and nothing is published.
+    # The gate: a tag listed twice in the taxonomy fails its uniqueness test, so the Label Studio
+    # configuration built from it is not exported, and nothing is published (a small selection:
+    # the export and what it reads).
     published = {p: p.read_bytes() for p in (spark_exports / "current").rglob("*") if p.is_file()}
     current = os.readlink(spark_exports / "current")
-    tags = project.root / "data" / "sample" / "tags.csv"
-    tags.write_text(tags.read_text() + "6,mlops\n")
-    failed = spark_build(project, "--select", "+labeled_projects_export", LABELING_ANNOTATIONS_DIR=str(annotations))
+    taxonomy = project.root / "seeds" / "tag_taxonomy.csv"
+    lines = taxonomy.read_text().splitlines(keepends=True)
+    taxonomy.write_text("".join(lines + [lines[1]]))
+    failed = spark_build(project, "--select", "+label_studio_config_export",
+                         LABELING_ANNOTATIONS_DIR=str(annotations), LABELING_SPARK_SHUFFLE_PARTITIONS="1")
     assert failed.returncode == 1, failed.stdout[-3000:]
     assert "build NOT published" in failed.stderr
-    assert "FAILED" in failed.stdout and "duplicate" in failed.stdout.lower()
+    assert "FAILED unique_stg_labeling__tag_taxonomy_tag" in failed.stdout
     assert os.readlink(spark_exports / "current") == current
     assert {p: p.read_bytes() for p in (spark_exports / "current").rglob("*") if p.is_file()} == published
 
@@ -188,7 +192,7 @@ def test_spark_build_on_real_data_equals_duckdb_and_the_lesson(project: Project,
     project.build(LABELING_RAW_DIR="data/madewithml")
     dump = tmp_path / "spark-tables"
     built = spark_build(project, "--dump-tables", str(dump), LABELING_RAW_DIR="data/madewithml",
-                        LABELING_CLASSIFIER_CACHE="off")
+                        LABELING_CLASSIFIER_CACHE="off", LABELING_SPARK_SHUFFLE_PARTITIONS="1")
     assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-3000:]
     compared, differences = compare_engines(project, dump)
     # int_labeling_function_votes among them: the rule patterns cast the same votes on both engines.
@@ -207,12 +211,16 @@ def run_lesson(raw_dir: Path, tmp_path: Path) -> bytes:
 
 
 def test_spark_build_refuses_bad_input_before_starting(project: Project) -> None:
-    """The DuckDB build's input checks, before Spark starts: the file, line, column and rule."""
+    """The DuckDB build's input checks, before Spark starts: the file, line, column and rule,
+    for the raw files and the project's seeds."""
     projects = project.root / "data" / "sample" / "projects.csv"
     projects.write_text(projects.read_text().replace("\n6,", "\n6.0,", 1))
+    corrections = project.root / "seeds" / "label_corrections.csv"
+    corrections.write_text(corrections.read_text().splitlines()[0] + "\n6,mlops,rev,why,2026-11-30T10:00:00Z\n")
     result = spark_build(project)
     assert result.returncode == 2
     assert "projects.csv" in result.stderr and "column id: '6.0'" in result.stderr
+    assert "label_corrections.csv" in result.stderr and "column decided_at" in result.stderr
     assert "nothing was built" in result.stderr
     assert not (project.root / "spark" / "exports").exists()
     shutil.rmtree(project.root / "spark", ignore_errors=True)

@@ -106,6 +106,15 @@ def check_inputs(raw_dir: Path, annotations_dir: Path) -> tuple[list[str], dict[
             problem = raw_files.check_raw_file(name, raw_dir / name, columns)
             if problem:
                 problems.append(f"{problem} ({raw_dir / name})")
+    # The project's own seeds (taxonomy, labeling functions, corrections), as the DuckDB
+    # build's preflight checks them: every value's canonical form by the seed's column_types.
+    for seed in _seeds():
+        path = PROJECT / "seeds" / f"{seed['name']}.csv"
+        if path.exists():
+            problem = raw_files.check_raw_file(path.name, path, seed["config"]["column_types"],
+                                               allow_empty=bool(seed["config"].get("meta", {}).get("allow_empty")))
+            if problem:
+                problems.append(f"{problem} (seeds/{path.name})")
     problems += annotations.check_annotations(annotations_dir, str(annotations_dir))
     try:
         ExportFolder(export_dir()).claim(write=False)
@@ -126,12 +135,16 @@ def check_inputs(raw_dir: Path, annotations_dir: Path) -> tuple[list[str], dict[
     return problems, inputs
 
 
-def _raw_type(file_name: str, column: str) -> str:
-    """A raw column's type, as the seeds declare it (``column_types`` in ``seeds/_seeds.yml``)."""
+def _seeds() -> list[dict[str, Any]]:
+    """The seeds' properties (``seeds/_seeds.yml``)."""
     import yaml
 
-    seeds = yaml.safe_load((PROJECT / "seeds" / "_seeds.yml").read_text(encoding="utf-8"))["seeds"]
-    seed = next(s for s in seeds if s["name"] == file_name.removesuffix(".csv"))
+    return yaml.safe_load((PROJECT / "seeds" / "_seeds.yml").read_text(encoding="utf-8"))["seeds"]
+
+
+def _raw_type(file_name: str, column: str) -> str:
+    """A raw column's type, as the seeds declare it (``column_types`` in ``seeds/_seeds.yml``)."""
+    seed = next(s for s in _seeds() if s["name"] == file_name.removesuffix(".csv"))
     return seed["config"]["column_types"][column]
 
 
