@@ -194,11 +194,11 @@
 
 {% macro labeling_report_accounting() %}
   {#- Log the outcome counts of raw_row_outcomes (called when this invocation built it). -#}
-  {%- set outcomes = labeling_relation('raw_row_outcomes') -%}
-  {%- set rows = run_query("select raw_file, outcome || coalesce(':' || reason, ''), sum(n_rows) from " ~ outcomes ~ " group by 1, 2 order by 1, 2") -%}
   {%- set parts = [] -%}
-  {%- for row in rows -%}
-    {%- do parts.append(row[0] ~ ' ' ~ row[1] ~ '=' ~ row[2]) -%}
+  {%- for raw_file, outcomes in labeling_raw_row_accounting(labeling_relation('raw_row_outcomes')).items() -%}
+    {%- for outcome, n_rows in outcomes.items() -%}
+      {%- do parts.append(raw_file ~ ' ' ~ outcome ~ '=' ~ n_rows) -%}
+    {%- endfor -%}
   {%- endfor -%}
   {%- do log('labeling: raw rows accounted for: ' ~ parts | join(', '), info=True) -%}
 {% endmacro %}

@@ -145,3 +145,42 @@
 {% macro default__labeling_sql_string(value) %}
   {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
 {% endmacro %}
+
+
+{% macro labeling_raw_row_accounting(outcomes) %}
+  {#- Where every raw row went, from raw_row_outcomes (the relation `outcomes`): {raw file:
+      {outcome[:reason]: rows}}. The one query behind the export manifest's
+      raw_row_accounting (both engines) and the build log's accounting line. -#}
+  {%- set accounting = {} -%}
+  {%- for row in run_query("select raw_file, outcome || coalesce(':' || reason, ''), sum(n_rows) from "
+                           ~ outcomes ~ " group by 1, 2 order by 1, 2") -%}
+    {%- do accounting.setdefault(row[0], {}).update({row[1]: row[2] | int}) -%}
+  {%- endfor -%}
+  {{ return(accounting) }}
+{% endmacro %}
+
+
+{% macro labeling_export_tallies(rows, count_by, accounting_model, label_source_model) %}
+  {#- The counts a gated_export's manifest carries, computed in SQL on either engine: `counts`
+      (rows per value of the `count_by` expression over `rows`, a relation or table function),
+      `raw_row_accounting` (labeling_raw_row_accounting of `accounting_model`) and, with a
+      `label_source_model`, `label_sources` (rows per label_source). -#}
+  {%- set tallies = {'counts': {}, 'raw_row_accounting': {}} -%}
+  {%- if count_by -%}
+    {%- for row in run_query('select ' ~ count_by ~ ', count(*) from ' ~ rows ~ ' group by 1 order by 1') -%}
+      {%- do tallies.counts.update({row[0] | string: row[1] | int}) -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {%- if accounting_model -%}
+    {%- do tallies.update({'raw_row_accounting': labeling_raw_row_accounting(ref(accounting_model))}) -%}
+  {%- endif -%}
+  {%- if label_source_model -%}
+    {%- set label_sources = {} -%}
+    {%- for row in run_query('select label_source, count(*) from ' ~ ref(label_source_model)
+                             ~ ' group by 1 order by 1') -%}
+      {%- do label_sources.update({row[0]: row[1] | int}) -%}
+    {%- endfor -%}
+    {%- do tallies.update({'label_sources': label_sources}) -%}
+  {%- endif -%}
+  {{ return(tallies) }}
+{% endmacro %}

@@ -295,29 +295,58 @@ try_cast({{ text }} as timestamp)
   {#-
     The Spark form of gated_export (macros/materializations/gated_export.sql): the same gate
     (every data test upstream is part of this invocation and ordered before it; an empty
-    result is refused unless allow_empty), and the model's rows as a table. The files (the
-    model's `files`, or `formats` and `file_stem`) and the manifest are written from that table
-    by scripts/spark_build.py after dbt returns, with the same writer and dialect as on DuckDB,
-    and published only when every node of the build succeeded.
+    result is refused unless allow_empty). The model's rows are written once, in the model's
+    order, as a Parquet table whose files are the build's stage for this export
+    (<stage_uri>/<invocation_id>/<model>/, written by the cluster, wherever it runs); its
+    manifest's counts (labeling_export_tallies, the same SQL as on DuckDB) go beside it as
+    JSON (<model>.meta/). scripts/spark_build.py writes the model's files (CSV, Parquet,
+    JSON...) from the staged rows with DuckDB's writer and dialect, and publishes them only
+    when every node of the build succeeded.
   -#}
   {{ labeling_assert_upstream_tests_selected(model) }}
   {%- set target_relation = this.incorporate(type='table') -%}
+  {%- set stage = labeling_spark_inputs().stage_uri ~ '/' ~ invocation_id ~ '/' ~ model.name -%}
   {{ run_hooks(pre_hooks) }}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- if existing_relation is not none -%}
     {{ adapter.drop_relation(existing_relation) }}
   {%- endif -%}
+  {#- An external table at the stage: dropping it (next build) leaves the files, which the
+      driver removes once a later build is published. -#}
+  {%- set rows_sql = sql -%}
+  {%- if config.get('contract').enforced -%}
+    {{ get_assert_columns_equivalent(sql) }}
+    {%- set rows_sql = get_select_subquery(sql) -%}
+  {%- endif -%}
   {% call statement('main') -%}
-    {{ create_table_as(False, target_relation, sql) }}
+    create table {{ target_relation }} using parquet location {{ labeling_sql_string(stage) }} as
+    {{ rows_sql }}
   {%- endcall %}
-  {%- set row_count = run_query('select count(*) from ' ~ target_relation)[0][0] -%}
+  {%- set row_count = run_query('select count(*) from ' ~ target_relation)[0][0] | int -%}
   {%- if row_count == 0 and not config.get('allow_empty', false) -%}
     {{ exceptions.raise_compiler_error(
         "gated_export " ~ model.name ~ ": the result has 0 rows; refusing to publish an empty "
         ~ "export. The previous export files are unchanged.") }}
   {%- endif -%}
+  {%- set tallies = labeling_export_tallies(target_relation, config.get('count_by', none),
+        config.get('accounting_model', none), config.get('label_source_model', none)) -%}
+  {%- set meta = {
+      'model': model.unique_id,
+      'relation': target_relation.render(),
+      'invocation_id': invocation_id,
+      'run_started_at': run_started_at.isoformat(),
+      'dbt_version': dbt_version,
+      'row_count': row_count,
+      'counts_by': config.get('count_by', none),
+  } -%}
+  {%- do meta.update(tallies) -%}
+  {%- do meta.update(config.get('manifest_extra', {})) -%}
+  {% call statement('stage_meta') -%}
+    insert overwrite directory {{ labeling_sql_string(stage ~ '.meta') }} using text
+    select {{ labeling_sql_string(tojson(meta)) }} as value
+  {%- endcall %}
   {{ run_hooks(post_hooks) }}
-  {% do log(model.name ~ ": staged " ~ row_count ~ " rows in " ~ target_relation
+  {% do log(model.name ~ ": staged " ~ row_count ~ " rows at " ~ stage
             ~ " (written as files and published by scripts/spark_build.py when the whole build succeeds)", info=True) %}
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}

@@ -28,9 +28,9 @@ and no seed load path for the raw files: Spark reads them in place.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -159,16 +159,17 @@ def _manifest() -> dict[str, Any]:
     return json.loads((PROJECT / "target" / "manifest.json").read_text(encoding="utf-8"))
 
 
-def _spark() -> Any:
-    """The Spark session of the ``spark`` target: the one dbt started in this process, or one
-    dbt starts now (so that it has the profile's settings: warehouse, metastore, memory)."""
+def _spark(target: str) -> Any:
+    """A Spark session on the target's cluster: the one dbt started in this process, one dbt starts
+    now (so that it has the profile's settings: warehouse, metastore, memory), or, with Spark
+    Connect (``SPARK_REMOTE``), a session on the remote server."""
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
-    if SparkContext._active_spark_context is None:  # noqa: SLF001 - PySpark's own marker
-        started = run_dbt(["show", "--target", "spark", "--inline", "select 1", "--quiet"])
+    if not os.environ.get("SPARK_REMOTE") and SparkContext._active_spark_context is None:  # noqa: SLF001
+        started = run_dbt(["show", "--target", target, "--inline", "select 1", "--quiet"])
         if not started.success:
-            raise RuntimeError(f"could not start the spark target's session: {started.exception}")
+            raise RuntimeError(f"could not start the {target} target's session: {started.exception}")
     return SparkSession.builder.getOrCreate()
 
 
@@ -192,33 +193,33 @@ def _files_of(config: dict[str, Any], name: str) -> list[dict[str, str]]:
     return [{"name": f"{stem}.{fmt}"} for fmt in config.get("formats") or ["csv", "parquet"]]
 
 
-def write_export(spark: Any, manifest: dict[str, Any], node: dict[str, Any], staging: Path,
-                 invocation_id: str, run_started_at: str, inputs: dict[str, str]) -> StagedExport:
-    """Write one gated_export model's files into ``staging`` from its Spark rows, in the model's
-    order and the contract's column order and types, with DuckDB's writer (the DuckDB build's
-    dialect, byte for byte); return what publishing needs, its manifest included."""
+def write_export(node: dict[str, Any], stage: str, staging: Path, inputs: dict[str, str]) -> StagedExport:
+    """Write one gated_export model's files into ``staging`` from the rows Spark staged for it
+    (``<stage>/<model>/``, Parquet files in the model's order: part files by name, rows by
+    position), in the contract's column order and types, with DuckDB's writer (the DuckDB build's
+    dialect, byte for byte); return what publishing needs, with its manifest: the counts the
+    materialization computed in SQL (``<stage>/<model>.meta/``), the columns as DuckDB describes
+    the file, and the inputs. DuckDB streams the rows: the driver never holds them in memory."""
     import duckdb
 
     config = node["config"]
     files = _files_of(config, node["name"])
     parquet = [f["name"] for f in files if f["name"].endswith(".parquet") and f.get("select", "*") == "*"][0]
-    rows = spark.sql(node["compiled_code"])
     contract = [(name, column.get("data_type")) for name, column in node["columns"].items()]
-    if contract and config.get("contract", {}).get("enforced"):
-        rows = rows.select(*[name for name, _ in contract])
-    table = rows.toArrow()
+    enforced = bool(contract) and bool(config.get("contract", {}).get("enforced"))
+    rows = f"{stage}/{node['name']}"
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
-        con.register("spark_rows", table)
-        casts = ", ".join(
-            f'cast("{name}" as {data_type}) as "{name}"' if data_type else f'"{name}"'
-            for name, data_type in (contract if config.get("contract", {}).get("enforced") else
-                                    [(name, None) for name in table.column_names])
-        )
+        con.execute("set preserve_insertion_order = true")
+        staged = (f"(select * exclude (filename, file_row_number) from read_parquet('{rows}/*.parquet', "
+                  "filename = true, file_row_number = true) order by filename, file_row_number)")
+        names = [d[0] for d in con.execute(f"describe select * from {staged}").fetchall()]
+        casts = ", ".join(f'cast("{name}" as {data_type}) as "{name}"' if data_type else f'"{name}"'
+                          for name, data_type in (contract if enforced else [(n, None) for n in names]))
         base = staging / parquet
         base.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(f"copy (select {casts} from spark_rows) to '{base}' ({export_copy_options('parquet')})")
+        con.execute(f"copy (select {casts} from {staged}) to '{base}' ({export_copy_options('parquet')})")
         for file in files:
             if file["name"] == parquet:
                 continue
@@ -229,39 +230,22 @@ def write_export(spark: Any, manifest: dict[str, Any], node: dict[str, Any], sta
                         f"({export_copy_options(fmt)})")
         described = con.execute(f"describe select * from read_parquet('{base}')").fetchall()
         row_count = con.execute(f"select count(*) from read_parquet('{base}')").fetchall()[0][0]
-        counts: dict[str, int] = {}
-        if config.get("count_by"):
-            counts = {str(k): v for k, v in con.execute(
-                f"select {config['count_by']}, count(*) from read_parquet('{base}') group by 1 order by 1").fetchall()}
+        computed = json.loads(con.execute(
+            f"select content from read_text('{rows}.meta/part-*')").fetchall()[0][0])
     finally:
         con.close()
-    relation_of = {n["name"]: n["relation_name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
-    accounting: dict[str, dict[str, int]] = {}
-    if config.get("accounting_model"):
-        for raw_file, outcome, n_rows in spark.sql(
-                f"select raw_file, outcome || coalesce(':' || reason, ''), sum(n_rows) from "
-                f"{relation_of[config['accounting_model']]} group by 1, 2 order by 1, 2").collect():
-            accounting.setdefault(raw_file, {})[outcome] = int(n_rows)
-    meta: dict[str, Any] = {
-        "model": node["unique_id"],
-        "relation": node["relation_name"],
-        "invocation_id": invocation_id,
-        "run_started_at": run_started_at,
-        "dbt_version": _dbt_version(),
-        "engine": "spark",
-        "row_count": row_count,
-        "counts_by": config.get("count_by"),
-        "counts": counts,
-        "raw_row_accounting": accounting,
-        "columns": [d[0] for d in described],
-        "column_types": [d[1] for d in described],
-        "inputs": inputs,
-    }
-    if config.get("label_source_model"):
-        meta["label_sources"] = {source: int(n) for source, n in spark.sql(
-            f"select label_source, count(*) from {relation_of[config['label_source_model']]} "
-            "group by 1 order by 1").collect()}
-    meta.update(config.get("manifest_extra") or {})
+    if row_count != computed["row_count"]:
+        raise RuntimeError(f"{node['name']}: Spark counted {computed['row_count']} rows, the staged files "
+                           f"at {rows} hold {row_count}; not publishing a partial export")
+    extra = set(config.get("manifest_extra") or {})
+    meta: dict[str, Any] = {key: computed[key] for key in
+                            ("model", "relation", "invocation_id", "run_started_at", "dbt_version")}
+    meta.update(engine="spark", row_count=row_count, counts_by=computed["counts_by"], counts=computed["counts"],
+                raw_row_accounting=computed["raw_row_accounting"],
+                columns=[d[0] for d in described], column_types=[d[1] for d in described], inputs=inputs)
+    if "label_sources" in computed:
+        meta["label_sources"] = computed["label_sources"]
+    meta.update({key: computed[key] for key in computed if key in extra})
     return StagedExport(relation=node["relation_name"], files=[f["name"] for f in files],
                         manifest=config.get("manifest_name") or "manifest.json", meta=meta,
                         view_target=str(export_dir() / parquet), reader="read_parquet")
@@ -286,8 +270,10 @@ def _inputs_of(manifest: dict[str, Any], node: dict[str, Any], raw_dir: Path) ->
     return files
 
 
-def publish(results: Any, raw_dir: Path) -> str:
-    """Step 3: write and publish every export this build ran; returns what was published."""
+def publish(results: Any, raw_dir: Path, stage_uri: str) -> str:
+    """Step 3: write and publish every export this build ran; returns what was published. The
+    rows are read from the stage the materialization wrote (``LABELING_SPARK_STAGE_READ``, the
+    same place as DuckDB reaches it; by default the stage's own path)."""
     manifest = _manifest()
     invocation_id = manifest["metadata"]["invocation_id"]
     ran = {r.node.unique_id for r in results.results if str(r.status) == "success"}
@@ -295,31 +281,42 @@ def publish(results: Any, raw_dir: Path) -> str:
                if uid in ran and n["config"].get("materialized") == "gated_export"]
     if not exports:
         return "nothing to publish (no export model ran)"
-    spark = _spark()
+    stage = f"{os.environ.get('LABELING_SPARK_STAGE_READ', stage_uri).rstrip('/')}/{invocation_id}"
     folder = ExportFolder(export_dir())
     folder.claim()
     staging = folder.prepare(invocation_id)
-    started = manifest["metadata"].get("generated_at", dt.datetime.now(dt.timezone.utc).isoformat())
     for node in exports:
-        folder.staged.append(write_export(spark, manifest, node, staging, invocation_id, started,
-                                          _inputs_of(manifest, node, raw_dir)))
+        folder.staged.append(write_export(node, stage, staging, _inputs_of(manifest, node, raw_dir)))
     publication = Publication(build_id=invocation_id, main=None, database_copy=None, exports=folder)
     publication.stage()
-    return publication.publish()
+    outcome = publication.publish()
+    _prune_stage(stage_uri, keep=invocation_id)
+    return outcome
 
 
-def dump_tables(folder: Path) -> list[str]:
+def _prune_stage(stage_uri: str, keep: str) -> None:
+    """Remove the stages of earlier builds (their exports are published, or were never), when the
+    stage is a local folder; the current build's stays: its export tables read it. On object
+    storage, a lifecycle rule on the stage prefix does this."""
+    local = Path(stage_uri.removeprefix("file:"))
+    if local.is_dir():
+        for old in local.iterdir():
+            if old.name != keep and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def dump_tables(folder: Path, target: str) -> list[str]:
     """Write every model's and seed's table of the last Spark build to ``folder/<name>.parquet``
     (with DuckDB, from the rows Spark returns), for comparing them with another engine's."""
     import duckdb
 
     from dbt.cli.main import dbtRunner
 
-    listed = dbtRunner().invoke(["ls", "--target", "spark", "--resource-type", "model", "seed",
+    listed = dbtRunner().invoke(["ls", "--target", target, "--resource-type", "model", "seed",
                                  "--output", "json", "--output-keys", "name", "relation_name", "config",
                                  "--quiet"])
     folder.mkdir(parents=True, exist_ok=True)
-    spark = _spark()
+    spark = _spark(target)
     written = []
     con = duckdb.connect()
     try:
@@ -339,12 +336,21 @@ def dump_tables(folder: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Build the labeling project on Apache Spark (dbt-spark, session method) and "
-                    "publish its exports when every node succeeded.",
-        epilog="Environment: LABELING_RAW_DIR (default data/sample), LABELING_ANNOTATIONS_DIR, "
-               "LABELING_SPARK_DIR (warehouse and metastore, default spark), LABELING_EXPORT_DIR "
-               "(default spark/exports), LABELING_SPARK_MASTER (default local[2]), "
-               "LABELING_SPARK_DRIVER_MEMORY (default 4g).")
+        description="Build the labeling project on Apache Spark (dbt-spark) and publish its exports "
+                    "when every node succeeded: in this process (target spark, the session method) or "
+                    "on a cluster (target spark_connect: a Spark Connect server).",
+        epilog="Environment: LABELING_SPARK_TARGET (the target when --target is not given, default spark), "
+               "LABELING_RAW_DIR (default data/sample), LABELING_ANNOTATIONS_DIR, LABELING_SPARK_DIR "
+               "(warehouse and metastore of the in-process session, default spark), LABELING_EXPORT_DIR "
+               "(default spark/exports), LABELING_SPARK_MASTER (default local[2]), LABELING_SPARK_DRIVER_MEMORY "
+               "(default 4g). On a cluster: LABELING_SPARK_REMOTE (the Spark Connect URL, sc://host:15002), "
+               "LABELING_SPARK_RAW_URI and LABELING_SPARK_ANNOTATIONS_URI (the same files as the cluster "
+               "reads them, e.g. s3a://bucket/raw; default the local folders), LABELING_SPARK_STAGE_URI "
+               "(where the cluster writes the export rows, default LABELING_SPARK_DIR/stage) and "
+               "LABELING_SPARK_STAGE_READ (the same place as DuckDB reads it, default the same string).")
+    parser.add_argument("--target", default=os.environ.get("LABELING_SPARK_TARGET", "spark"),
+                        help="the profile's Spark target: spark (in this process, default) or spark_connect "
+                             "(a Spark Connect server at LABELING_SPARK_REMOTE)")
     parser.add_argument("--select", "-s", nargs="+", help="dbt --select (default: everything)")
     parser.add_argument("--exclude", nargs="+", default=[],
                         help=f"dbt --exclude, besides {' '.join(DEFAULT_EXCLUDE)} (always left out: dbt-spark "
@@ -361,21 +367,25 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT / "profiles"))
     os.environ["LABELING_LOAD"] = "read_csv"
     os.environ.setdefault("LABELING_SPARK_DIR", str(spark_dir()))
+    if args.target == "spark_connect":
+        # PySpark's builder connects to the server wherever a session is asked for: dbt's SQL, the
+        # Python models, the table dump.
+        os.environ["SPARK_REMOTE"] = os.environ.get("LABELING_SPARK_REMOTE", "sc://localhost:15002")
     # The JVM PySpark starts writes the metastore's derby.log into the Spark folder, not here.
     spark_dir().mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PYSPARK_SUBMIT_ARGS",
                           f"--driver-java-options -Dderby.system.home={spark_dir()} pyspark-shell")
     raw_dir = _anchored(os.environ.get("LABELING_RAW_DIR", "data/sample"))
     annotations_dir = _anchored(os.environ.get("LABELING_ANNOTATIONS_DIR", annotations.DEFAULT_DIR))
+    stage_uri = os.environ.get("LABELING_SPARK_STAGE_URI", str(spark_dir() / "stage")).rstrip("/")
 
-    if args.no_build:
-        if not args.dump_tables:
+    if args.no_build or args.sql:
+        if args.no_build and not args.dump_tables:
             parser.error("--no-build goes with --dump-tables")
         os.environ.setdefault("LABELING_SPARK_INPUTS", json.dumps({"project_dir": str(PROJECT)}))
-        return _dump(args.dump_tables)
-    if args.sql:
-        os.environ.setdefault("LABELING_SPARK_INPUTS", json.dumps({"project_dir": str(PROJECT)}))
-        result = run_dbt(["show", "--target", "spark", "--inline", args.sql, "--limit", "-1"])
+        if args.no_build:
+            return _dump(args.dump_tables, args.target)
+        result = run_dbt(["show", "--target", args.target, "--inline", args.sql, "--limit", "-1"])
         return 0 if result.success else 1
 
     started = time.monotonic()
@@ -384,8 +394,9 @@ def main(argv: list[str] | None = None) -> int:
         print("labeling (spark): input check failed; nothing was built, the exports are unchanged:\n  - "
               + "\n  - ".join(problems), file=sys.stderr)
         return 2
+    inputs = spark_locations(inputs, raw_dir, annotations_dir, stage_uri)
     os.environ["LABELING_SPARK_INPUTS"] = json.dumps(inputs)
-    dbt_args = ["build", "--target", "spark"]
+    dbt_args = ["build", "--target", args.target]
     if args.select:
         dbt_args += ["--select", *args.select]
     dbt_args += ["--exclude", *DEFAULT_EXCLUDE, *args.exclude]
@@ -397,17 +408,34 @@ def main(argv: list[str] | None = None) -> int:
               "unchanged.", file=sys.stderr)
         return 1
     try:
-        outcome = publish(result.result, raw_dir)
+        outcome = publish(result.result, raw_dir, stage_uri)
     except Exception as exc:  # noqa: BLE001 - reported, and the previous export stays current
         print(f"labeling (spark): build NOT published: {exc}. The exports in {export_dir()} are unchanged.",
               file=sys.stderr)
         return 1
     print(f"labeling (spark): build succeeded in {time.monotonic() - started:.1f} s; {outcome}")
-    return _dump(args.dump_tables) if args.dump_tables else 0
+    return _dump(args.dump_tables, args.target) if args.dump_tables else 0
 
 
-def _dump(folder: Path) -> int:
-    written = dump_tables(folder.resolve())
+def spark_locations(inputs: dict[str, Any], raw_dir: Path, annotations_dir: Path, stage_uri: str) -> dict[str, Any]:
+    """The checked inputs as the cluster reads them: the raw and annotation folders at
+    ``LABELING_SPARK_RAW_URI`` and ``LABELING_SPARK_ANNOTATIONS_URI`` when the cluster reads them
+    elsewhere than this machine (object storage), and the stage the export rows go to."""
+    raw_uri = os.environ.get("LABELING_SPARK_RAW_URI", "").rstrip("/")
+    annotations_uri = os.environ.get("LABELING_SPARK_ANNOTATIONS_URI", "").rstrip("/")
+    located = {**inputs, "stage_uri": stage_uri}
+    if raw_uri:
+        located["raw_dir"] = raw_uri
+    if annotations_uri:
+        located["annotations"] = {
+            tool: {**spec, "glob": spec["glob"].replace(str(annotations_dir), annotations_uri, 1)}
+            for tool, spec in inputs["annotations"].items()
+        }
+    return located
+
+
+def _dump(folder: Path, target: str) -> int:
+    written = dump_tables(folder.resolve(), target)
     print(f"labeling (spark): wrote {len(written)} tables to {folder}")
     return 0
 

@@ -81,36 +81,9 @@
         ~ "export. The previous export files in '" ~ export_dir ~ "' are unchanged.") }}
   {%- endif -%}
 
-  {%- set counts = {} -%}
-  {%- if count_by -%}
-    {%- set count_rows = run_query(
-        'select ' ~ count_by ~ ', count(*) from read_parquet(' ~ base_file ~ ')'
-        ~ ' group by 1 order by 1') -%}
-    {%- for row in count_rows -%}
-      {%- do counts.update({row[0] | string: row[1]}) -%}
-    {%- endfor -%}
-  {%- endif -%}
-
-  {%- set accounting = {} -%}
-  {%- set accounting_model = config.get('accounting_model', none) -%}
-  {%- if accounting_model -%}
-    {%- set accounting_rows = run_query(
-        "select raw_file, outcome || coalesce(':' || reason, '') as outcome, sum(n_rows) from "
-        ~ ref(accounting_model) ~ " group by all order by all") -%}
-    {%- for row in accounting_rows -%}
-      {%- do accounting.setdefault(row[0], {}).update({row[1]: row[2]}) -%}
-    {%- endfor -%}
-  {%- endif -%}
-
-  {#- How many rows come from each label source (label_provenance), for the dataset's manifest. -#}
-  {%- set label_sources = {} -%}
-  {%- set label_source_model = config.get('label_source_model', none) -%}
-  {%- if label_source_model -%}
-    {%- for row in run_query("select label_source, count(*) from " ~ ref(label_source_model)
-                             ~ " group by all order by all") -%}
-      {%- do label_sources.update({row[0]: row[1]}) -%}
-    {%- endfor -%}
-  {%- endif -%}
+  {%- set tallies = labeling_export_tallies('read_parquet(' ~ base_file ~ ')', count_by,
+        config.get('accounting_model', none), config.get('label_source_model', none)) -%}
+  {%- set counts = tallies.counts -%}
 
   {%- set meta = {
       'model': model.unique_id,
@@ -121,13 +94,13 @@
       'row_count': row_count,
       'counts_by': count_by,
       'counts': counts,
-      'raw_row_accounting': accounting,
+      'raw_row_accounting': tallies.raw_row_accounting,
       'columns': columns.columns[0].values() | list,
       'column_types': columns.columns[1].values() | list,
       'inputs': labeling_upstream_seed_files(model),
   } -%}
-  {%- if label_source_model -%}
-    {%- do meta.update({'label_sources': label_sources}) -%}
+  {%- if 'label_sources' in tallies -%}
+    {%- do meta.update({'label_sources': tallies.label_sources}) -%}
   {%- endif -%}
   {%- for key, value in config.get('manifest_extra', {}).items() -%}
     {%- do meta.update({key: value}) -%}
