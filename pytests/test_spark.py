@@ -15,7 +15,9 @@ import math
 import os
 import re
 import shutil
+import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -148,15 +150,51 @@ def assert_exports_equal(duckdb_exports: Path, spark_exports: Path) -> None:
             assert UUID.sub("<id>", path.read_text()) == UUID.sub("<id>", other.read_text()), relative
 
 
-def test_spark_build_equals_duckdb_on_the_sample_and_its_gate_holds(project: Project, tmp_path: Path) -> None:
+@pytest.fixture
+def connect_server(tmp_path: Path) -> Iterator[str]:
+    """A Spark Connect server on a free port, with its own warehouse and metastore (what a
+    cluster serves; scripts/spark_connect_server.py); yields its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path / "connect-server"
+    started = subprocess.Popen([str(spark_python()), str(REPO / "scripts" / "spark_connect_server.py"),
+                                "--port", str(port), "--dir", str(folder), "--driver-memory", "2g"],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        line = started.stdout.readline() if started.stdout else ""
+        assert "listening" in line, (folder / "server.log").read_text(errors="replace")[-3000:]
+        yield f"sc://localhost:{port}"
+    finally:
+        started.terminate()
+        started.wait(timeout=60)
+
+
+def test_spark_build_on_a_connect_server_equals_duckdb_and_its_gate_holds(
+        project: Project, tmp_path: Path, connect_server: str) -> None:
+    """The cluster path on the sample: dbt's SQL, the classifier (a dbt Python model) and the
+    export rows run on a Spark Connect server, which reads the raw and annotation files and
+    writes the stage at its own URIs (file:// here, s3a:// on a cluster); the driver reads the
+    stage at its path. Then the gate, in-process (the session method)."""
     annotations = tmp_path / "annotations"
     write_annotations(annotations)
     project.build(LABELING_ANNOTATIONS_DIR=str(annotations))
     dump = tmp_path / "spark-tables"
+    stage = tmp_path / "stage"
     built = spark_build(project, "--dump-tables", str(dump), LABELING_ANNOTATIONS_DIR=str(annotations),
-                        LABELING_CLASSIFIER_CACHE="off", LABELING_SPARK_SHUFFLE_PARTITIONS="1")
+                        LABELING_CLASSIFIER_CACHE="off", LABELING_SPARK_SHUFFLE_PARTITIONS="1",
+                        LABELING_SPARK_TARGET="spark_connect", LABELING_SPARK_REMOTE=connect_server,
+                        LABELING_SPARK_RAW_URI=f"file://{project.root / 'data' / 'sample'}",
+                        LABELING_SPARK_ANNOTATIONS_URI=f"file://{annotations}",
+                        LABELING_SPARK_STAGE_URI=f"file://{stage}", LABELING_SPARK_STAGE_READ=str(stage))
     assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-3000:]
     assert "labeling (spark): build succeeded" in built.stdout
+    # The tables are in the server's warehouse, not in the project's.
+    assert (tmp_path / "connect-server" / "warehouse" / "main.db" / "labeled_projects").is_dir()
+    assert not (project.root / "spark" / "warehouse").exists()
+    # Only the published build's stage is kept (its export tables read it).
+    assert [p.name for p in stage.iterdir()] == [json.loads(
+        (project.root / "spark" / "exports" / "current" / "manifest.json").read_text())["invocation_id"]]
     compared, differences = compare_engines(project, dump, annotations)
     assert not differences, "\n".join(differences)
     # Every model and seed but the DuckDB-only ones (raw_batches; the snapshot is not a model).

@@ -33,6 +33,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -369,8 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("LABELING_SPARK_DIR", str(spark_dir()))
     if args.target == "spark_connect":
         # PySpark's builder connects to the server wherever a session is asked for: dbt's SQL, the
-        # Python models, the table dump.
+        # Python models, the table dump. dbt-spark asks each time for Hive support, which a
+        # Connect server has or not from its own start (a static setting): not worth a warning
+        # per statement.
         os.environ["SPARK_REMOTE"] = os.environ.get("LABELING_SPARK_REMOTE", "sc://localhost:15002")
+        warnings.filterwarnings("ignore", message="Failed to set spark.sql.catalogImplementation")
     # The JVM PySpark starts writes the metastore's derby.log into the Spark folder, not here.
     spark_dir().mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PYSPARK_SUBMIT_ARGS",

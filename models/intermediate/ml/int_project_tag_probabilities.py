@@ -39,7 +39,7 @@ def model(dbt, session):
     # DuckDB relations here; Spark DataFrames on Spark, where scripts/spark_build.py runs this
     # model in its session. Either way the inputs are read into pandas, and the cache's Parquet
     # files are read and written by DuckDB (`files`: the session itself, or an in-memory one).
-    on_spark = hasattr(session, "sparkContext")
+    on_spark = _on_spark(session)
     files = _duckdb().connect() if on_spark else session
     labeled = _pandas(dbt.ref("labeled_projects")).sort_values("id", kind="stable")
     # Projects without a final label, with their text from staging (the decisions have none).
@@ -139,6 +139,12 @@ SPARK_SCHEMA = ("id bigint, is_labeled boolean, given_tag string, tag string, pr
                 "fold bigint, n_folds bigint, model_name string, classifier_input_sha256 string")
 
 
+def _on_spark(session):
+    """Whether the session is Spark's, in this process or a Spark Connect client (a DuckDB
+    connection otherwise)."""
+    return type(session).__module__.startswith("pyspark.")
+
+
 def _duckdb():
     import duckdb
 
@@ -156,7 +162,7 @@ def _pandas(relation):
 def _frame(session, relation):
     """The probabilities (a DuckDB relation) as the engine's table: the relation itself on
     DuckDB; on Spark a DataFrame of its rows with the contract's types."""
-    if not hasattr(session, "sparkContext"):
+    if not _on_spark(session):
         return relation
     return session.createDataFrame(relation.fetchall(), schema=SPARK_SCHEMA)
 
