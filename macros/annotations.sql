@@ -6,16 +6,12 @@ regexp_extract({{ filename }}, '([^/]+/[^/]+)$', 1)
 
 
 {% macro labeling_integer_or_null(text) %}
-  {{- adapter.dispatch('labeling_integer_or_null')(text) -}}
-{% endmacro %}
-
-
-{% macro default__labeling_integer_or_null(text) %}
 {#- A project id given as text, as a BIGINT when it is an integer in canonical form (the rule
     of the raw files: the cast printed back is the text itself), else NULL, so that `6.5` or
-    ` 6` never becomes another project's id. -#}
+    ` 6` never becomes another project's id. The same SQL on both engines but for the text
+    type's name (labeling_type). -#}
 case
-    when cast(try_cast({{ text }} as bigint) as varchar) = {{ text }}
+    when cast(try_cast({{ text }} as bigint) as {{ labeling_type('varchar') }}) = {{ text }}
         then cast({{ text }} as bigint)
 end
 {%- endmacro %}

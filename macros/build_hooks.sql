@@ -184,8 +184,20 @@
 
 
 {% macro labeling_where_failures_are() %}
-  {#- Which database file holds this invocation's stored failures, for the log. -#}
-  {%- if target.type == 'duckdb' and run_query('select labeling_build_mode()')[0][0] -%}
+  {#- Where this invocation's stored failures are, for the log (dispatched: on Spark, in its
+      warehouse, where the relation names them). -#}
+  {{ return(adapter.dispatch('labeling_where_failures_are')()) }}
+{% endmacro %}
+
+
+{% macro default__labeling_where_failures_are() %}
+  {{ return('') }}
+{% endmacro %}
+
+
+{% macro duckdb__labeling_where_failures_are() %}
+  {#- A DuckDB build writes into a copy of the database, published only on success. -#}
+  {%- if run_query('select labeling_build_mode()')[0][0] -%}
     {{ return(' (in .build/labeling.duckdb when the build fails, e.g. duckdb -readonly .build/labeling.duckdb)') }}
   {%- endif -%}
   {{ return('') }}

@@ -109,14 +109,6 @@
 {% endmacro %}
 
 
-{% macro spark__labeling_integer_or_null(text) %}
-case
-    when cast(try_cast({{ text }} as bigint) as string) = {{ text }}
-        then cast({{ text }} as bigint)
-end
-{%- endmacro %}
-
-
 {% macro spark__labeling_utc_timestamp(text) %}
 {#- Spark parses the ISO 8601 offset and keeps the instant; the session time zone is UTC. -#}
 try_cast({{ text }} as timestamp)
