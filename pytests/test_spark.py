@@ -1,4 +1,5 @@
-"""The same project on Apache Spark (scripts/spark_build.py, dbt-spark's session method).
+"""The same project on Apache Spark (scripts/spark_build.py): in-process (dbt-spark's session
+method) and on a Spark Connect server (the cluster path, target spark_connect).
 
 Each test builds a copy of the project on DuckDB and on Spark and checks that every table the two
 engines build is the same (same columns, same rows; floats within 1e-9; the build's invocation id
@@ -15,6 +16,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -160,14 +162,18 @@ def connect_server(tmp_path: Path) -> Iterator[str]:
     folder = tmp_path / "connect-server"
     started = subprocess.Popen([str(spark_python()), str(REPO / "scripts" / "spark_connect_server.py"),
                                 "--port", str(port), "--dir", str(folder), "--driver-memory", "2g"],
-                               stdout=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         line = started.stdout.readline() if started.stdout else ""
         assert "listening" in line, (folder / "server.log").read_text(errors="replace")[-3000:]
         yield f"sc://localhost:{port}"
     finally:
-        started.terminate()
-        started.wait(timeout=60)
+        os.killpg(started.pid, signal.SIGTERM)
+        try:
+            started.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(started.pid, signal.SIGKILL)
+            started.wait()
 
 
 def test_spark_build_on_a_connect_server_equals_duckdb_and_its_gate_holds(

@@ -1,28 +1,37 @@
 #!/usr/bin/env python3
 """Build the labeling project on Apache Spark and publish its exports (make build TARGET=spark).
 
-The same models, tests and gate as the DuckDB build, on dbt-spark's ``session`` method (PySpark in
-this process, ``local[2]`` by default; the ``spark`` target of ``profiles/profiles.yml``). Run it
-with ``.venv-spark/bin/python`` (``make spark-setup``). What it does, in order:
+The same models, tests and gate as the DuckDB build, on dbt-spark. The ``spark`` target of
+``profiles/profiles.yml`` runs PySpark in this process (the ``session`` method, ``local[2]`` by
+default); ``--target spark_connect`` (or ``LABELING_SPARK_TARGET``) runs everything on a cluster
+through Spark Connect (``LABELING_SPARK_REMOTE``). Run it with ``.venv-spark/bin/python`` (``make
+spark-setup``). What it does, in order:
 
 1. **Check the inputs** with the DuckDB build's own checks, before dbt starts: the raw folder
    (``labeling.raw_files.check_raw_folder``), each raw file whole, every value's canonical form
-   included (``check_raw_file``), the annotation files (``labeling.annotations``) and the export
-   folder. A problem stops the build naming the file, line, column and rule; nothing is built.
-2. **Run dbt** (``dbt build --target spark`` through dbt's Python API, in this process). Its
+   included (``check_raw_file``), the project's seeds, the annotation files (``labeling.annotations``)
+   and the export folder. A problem stops the build naming the file, line, column and rule;
+   nothing is built.
+2. **Run dbt** (``dbt build --target <target>`` through dbt's Python API, in this process). Its
    on-run-start hook creates external tables that read the raw files with Spark's CSV reader
-   and the annotation files with its text reader (``macros/spark.sql``); the models, tests and
-   contracts are the project's, with the engine differences in dispatched macros.
-3. **Publish** only when every node succeeded: each ``gated_export`` model's rows are read back
-   from Spark in the model's order and written as its files (CSV, Parquet, JSON...) with the
-   DuckDB build's writer and dialect, with a ``manifest.json``, into a new version of the export
-   folder, which becomes current with one atomic switch (``labeling.publish``). A failed build
-   leaves the previous export as it was.
+   and the annotation files with its text reader (``macros/spark.sql``), at the locations the
+   cluster reads them (``LABELING_SPARK_RAW_URI``, ``LABELING_SPARK_ANNOTATIONS_URI``; by default
+   the local folders); the models, tests and contracts are the project's, with the engine
+   differences in dispatched macros. Each ``gated_export`` model is written by Spark, in its
+   order, as Parquet at the build's stage (``LABELING_SPARK_STAGE_URI``), with its manifest's
+   counts beside it.
+3. **Publish** only when every node succeeded: each export's staged rows are streamed through
+   DuckDB (read at ``LABELING_SPARK_STAGE_READ``, by default the stage's own path; never collected
+   into this process) into its files (CSV, Parquet, JSON...) with the DuckDB build's writer and
+   dialect, with a ``manifest.json``, into a new version of the export folder, which becomes
+   current with one atomic switch (``labeling.publish``). A failed build leaves the previous
+   export as it was.
 
-The warehouse (the tables, as Parquet) and its metastore live in ``LABELING_SPARK_DIR`` (default
-``spark/``); the exports in ``LABELING_EXPORT_DIR`` (default ``spark/exports``), apart from the
-DuckDB build's. Query the tables with ``--sql``. Spark has no batches (``batches/`` is refused)
-and no seed load path for the raw files: Spark reads them in place.
+The in-process session's warehouse (the tables, as Parquet) and metastore live in
+``LABELING_SPARK_DIR`` (default ``spark/``); the exports in ``LABELING_EXPORT_DIR`` (default
+``spark/exports``), apart from the DuckDB build's. Query the tables with ``--sql``. Spark has no
+batches (``batches/`` is refused) and no seed load path for the raw files: Spark reads them in
+place.
 """
 
 from __future__ import annotations
@@ -212,9 +221,16 @@ def write_export(node: dict[str, Any], stage: str, staging: Path, inputs: dict[s
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
+        # The DuckDB build's memory bound (it spills beyond it), and the rows in the order they
+        # are read: Spark wrote the sorted rows as part files numbered in order (part-00000,
+        # part-00001...), and DuckDB keeps the order of the files listed and of the rows in
+        # each (preserve_insertion_order), so no second sort is needed.
+        con.execute(f"set memory_limit = '{os.environ.get('LABELING_MEMORY_LIMIT', '3GB')}'")
         con.execute("set preserve_insertion_order = true")
-        staged = (f"(select * exclude (filename, file_row_number) from read_parquet('{rows}/*.parquet', "
-                  "filename = true, file_row_number = true) order by filename, file_row_number)")
+        parts = sorted(name for (name,) in con.execute(f"select file from glob('{rows}/part-*')").fetchall())
+        if not parts:
+            raise RuntimeError(f"{node['name']}: no staged rows at {rows}")
+        staged = "read_parquet([" + ", ".join(f"'{part}'" for part in parts) + "])"
         names = [d[0] for d in con.execute(f"describe select * from {staged}").fetchall()]
         casts = ", ".join(f'cast("{name}" as {data_type}) as "{name}"' if data_type else f'"{name}"'
                           for name, data_type in (contract if enforced else [(n, None) for n in names]))

@@ -49,9 +49,12 @@ def start(port: int, folder: Path, master: str = "local[2]", memory: str = "4g",
     the log's end if it exits or does not listen within ``timeout`` seconds."""
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "server.log"
+    import pyspark  # the install whose jars the server runs (.venv-spark)
+
+    env = {**os.environ, "SPARK_HOME": str(Path(pyspark.__file__).parent), "PYSPARK_PYTHON": sys.executable}
     with log.open("wb") as out:
         process = subprocess.Popen(server_command(port, folder.resolve(), master, memory), stdout=out,
-                                   stderr=subprocess.STDOUT, env={**os.environ, "SPARK_NO_DAEMONIZE": "1"})
+                                   stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if READY in log.read_text(errors="replace"):
@@ -87,12 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     process = start(args.port, args.dir, args.master, args.driver_memory)
     print(f"Spark Connect server listening at sc://localhost:{args.port} (log: {args.dir / 'server.log'})",
           flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: stop(process))
+    # SIGTERM or Ctrl-C: pass the stop on to the server (a JVM, which runs its shutdown hooks),
+    # and return once it has exited.
+    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:
-        return process.wait()
+        process.wait()
     except KeyboardInterrupt:
         stop(process)
-        return 0
+    return 0
 
 
 if __name__ == "__main__":
