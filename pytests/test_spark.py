@@ -10,6 +10,8 @@ Spark runs from .venv-spark (make spark-setup), which CI installs (make test-dep
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import datetime as dt
 import json
 import math
@@ -152,21 +154,20 @@ def assert_exports_equal(duckdb_exports: Path, spark_exports: Path) -> None:
             assert UUID.sub("<id>", path.read_text()) == UUID.sub("<id>", other.read_text()), relative
 
 
-@pytest.fixture
-def connect_server(tmp_path: Path) -> Iterator[str]:
-    """A Spark Connect server on a free port, with its own warehouse and metastore (what a
-    cluster serves; scripts/spark_connect_server.py); yields its URL."""
+@contextlib.contextmanager
+def spark_server(protocol: str, folder: Path) -> Iterator[int]:
+    """A Spark server of ``protocol`` (connect or thrift) on a free port, with its own warehouse
+    and metastore in ``folder`` (what a cluster serves; scripts/spark_server.py); yields its port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    folder = tmp_path / "connect-server"
-    started = subprocess.Popen([str(spark_python()), str(REPO / "scripts" / "spark_connect_server.py"),
-                                "--port", str(port), "--dir", str(folder), "--driver-memory", "2g"],
+    started = subprocess.Popen([str(spark_python()), str(REPO / "scripts" / "spark_server.py"), "--protocol",
+                                protocol, "--port", str(port), "--dir", str(folder), "--driver-memory", "1g"],
                                stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         line = started.stdout.readline() if started.stdout else ""
         assert "listening" in line, (folder / "server.log").read_text(errors="replace")[-3000:]
-        yield f"sc://localhost:{port}"
+        yield port
     finally:
         os.killpg(started.pid, signal.SIGTERM)
         try:
@@ -176,12 +177,22 @@ def connect_server(tmp_path: Path) -> Iterator[str]:
             started.wait()
 
 
-def test_spark_build_on_a_connect_server_equals_duckdb_and_its_gate_holds(
-        project: Project, tmp_path: Path, connect_server: str) -> None:
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[dict[str, int]]:
+    """A Spark Connect and a Spark Thrift server, started side by side (each JVM takes about 20 s)."""
+    with contextlib.ExitStack() as stack, concurrent.futures.ThreadPoolExecutor(2) as pool:
+        ports = pool.map(lambda protocol: (protocol, stack.enter_context(
+            spark_server(protocol, tmp_path / f"{protocol}-server"))), ["connect", "thrift"])
+        yield dict(ports)
+
+
+def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
+        project: Project, tmp_path: Path, servers: dict[str, int]) -> None:
     """The cluster path on the sample: dbt's SQL, the classifier (a dbt Python model) and the
     export rows run on a Spark Connect server, which reads the raw and annotation files and
     writes the stage at its own URIs (file:// here, s3a:// on a cluster); the driver reads the
-    stage at its path. Then the gate, in-process (the session method)."""
+    stage at its path. The pipeline's export through a Thrift server (target spark_thrift).
+    Then the gate, in-process (the session method)."""
     annotations = tmp_path / "annotations"
     write_annotations(annotations)
     project.build(LABELING_ANNOTATIONS_DIR=str(annotations))
@@ -189,7 +200,8 @@ def test_spark_build_on_a_connect_server_equals_duckdb_and_its_gate_holds(
     stage = tmp_path / "stage"
     built = spark_build(project, "--dump-tables", str(dump), LABELING_ANNOTATIONS_DIR=str(annotations),
                         LABELING_CLASSIFIER_CACHE="off", LABELING_SPARK_SHUFFLE_PARTITIONS="1",
-                        LABELING_SPARK_TARGET="spark_connect", LABELING_SPARK_REMOTE=connect_server,
+                        LABELING_SPARK_TARGET="spark_connect",
+                        LABELING_SPARK_REMOTE=f"sc://localhost:{servers['connect']}",
                         LABELING_SPARK_RAW_URI=f"file://{project.root / 'data' / 'sample'}",
                         LABELING_SPARK_ANNOTATIONS_URI=f"file://{annotations}",
                         LABELING_SPARK_STAGE_URI=f"file://{stage}", LABELING_SPARK_STAGE_READ=str(stage))
@@ -212,6 +224,19 @@ def test_spark_build_on_a_connect_server_equals_duckdb_and_its_gate_holds(
     spark_exports = project.root / "spark" / "exports"
     assert_exports_equal(project.exports, spark_exports)
     assert (spark_exports / "labeled_projects.csv").read_bytes() == (project.exports / "labeled_projects.csv").read_bytes()
+
+    # Through a Thrift server: the pipeline and its export (dbt-spark runs no Python model over
+    # Thrift, so the selection stops before the classifier), published as on the other targets.
+    thrift_exports = tmp_path / "thrift-exports"
+    built = spark_build(project, "--select", "+labeled_projects_export", LABELING_SPARK_TARGET="spark_thrift",
+                        LABELING_SPARK_PORT=str(servers["thrift"]), LABELING_SPARK_USER="dbt",
+                        LABELING_EXPORT_DIR=str(thrift_exports))
+    assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-3000:]
+    assert (tmp_path / "thrift-server" / "warehouse" / "main.db" / "labeled_projects").is_dir()
+    assert (thrift_exports / "labeled_projects.csv").read_bytes() == (project.exports / "labeled_projects.csv").read_bytes()
+    manifests = [json.loads((folder / "manifest.json").read_text()) for folder in (project.exports, thrift_exports)]
+    for key in ("row_count", "counts", "raw_row_accounting", "label_sources", "columns", "column_types"):
+        assert manifests[0][key] == manifests[1][key], key
 
     # The gate: a tag listed twice in the taxonomy fails its uniqueness test, so the Label Studio
     # configuration built from it is not exported, and nothing is published (a small selection:
