@@ -230,7 +230,7 @@ def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
     # The rules' table too: a test of it reads the taxonomy, so dbt's (eager) selection runs it.
     thrift_exports = tmp_path / "thrift-exports"
     built = spark_build(project, "--select", "+labeled_projects_export", "+int_labeling_functions_unioned",
-                        LABELING_SPARK_TARGET="spark_thrift",
+                        LABELING_SPARK_TARGET="spark_thrift", LABELING_ANNOTATIONS_DIR=str(annotations),
                         LABELING_SPARK_PORT=str(servers["thrift"]), LABELING_SPARK_USER="dbt",
                         LABELING_EXPORT_DIR=str(thrift_exports))
     assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-3000:]
