@@ -184,3 +184,24 @@
   {%- endif -%}
   {{ return(tallies) }}
 {% endmacro %}
+
+
+{% macro labeling_export_meta(relation, rows, row_count) %}
+  {#- The manifest fields every gated_export carries, on either engine (called by both
+      materializations, in the model's context: `model`, `config`): the model, its relation,
+      the invocation, dbt's version, the row count and labeling_export_tallies of the model's
+      count_by, accounting_model and label_source_model. Each engine adds the files' columns
+      and the inputs. -#}
+  {%- set meta = {
+      'model': model.unique_id,
+      'relation': relation.render(),
+      'invocation_id': invocation_id,
+      'run_started_at': run_started_at.isoformat(),
+      'dbt_version': dbt_version,
+      'row_count': row_count,
+      'counts_by': config.get('count_by', none),
+  } -%}
+  {%- do meta.update(labeling_export_tallies(rows, config.get('count_by', none),
+        config.get('accounting_model', none), config.get('label_source_model', none))) -%}
+  {{ return(meta) }}
+{% endmacro %}

@@ -320,18 +320,7 @@ try_cast({{ text }} as timestamp)
         "gated_export " ~ model.name ~ ": the result has 0 rows; refusing to publish an empty "
         ~ "export. The previous export files are unchanged.") }}
   {%- endif -%}
-  {%- set tallies = labeling_export_tallies(target_relation, config.get('count_by', none),
-        config.get('accounting_model', none), config.get('label_source_model', none)) -%}
-  {%- set meta = {
-      'model': model.unique_id,
-      'relation': target_relation.render(),
-      'invocation_id': invocation_id,
-      'run_started_at': run_started_at.isoformat(),
-      'dbt_version': dbt_version,
-      'row_count': row_count,
-      'counts_by': config.get('count_by', none),
-  } -%}
-  {%- do meta.update(tallies) -%}
+  {%- set meta = labeling_export_meta(target_relation, target_relation, row_count) -%}
   {%- do meta.update(config.get('manifest_extra', {})) -%}
   {% call statement('stage_meta') -%}
     insert overwrite directory {{ labeling_sql_string(stage ~ '.meta') }} using text

@@ -58,7 +58,7 @@ from labeling import annotations, batches, raw_files
 from labeling.faults import fault
 from labeling.paths import anchored, command, project_dir, sql_string
 from labeling.publish import (EXPORT_COPY_OPTIONS, ExportFolder, ExportFolderError, Generations, Publication,
-                              StagedExport, sha256_of)
+                              StagedExport, describe_inputs)
 from labeling.workspace import BuildWorkspace, WorkspaceError
 
 WRITING_COMMANDS = {"build", "run", "seed", "snapshot", "test", "retry", "clone"}
@@ -232,15 +232,9 @@ class Plugin(BasePlugin):
             for sub in private.get("_subfolders", []):
                 (staging / sub).mkdir(parents=True, exist_ok=True)
         elif action == "commit":
-            inputs = {name: anchored(path) for name, path in meta.get("inputs", {}).items()}
-            if private.get("_reads_annotations"):
-                annotation_folder = annotations_dir()
-                inputs.update({f"annotations/{tool.name}/{path.name}": path
-                               for tool in annotations.TOOLS for path in tool.files(annotation_folder)})
-            meta["inputs"] = {
-                name: {"path": str(path), "sha256": sha256_of(path), "bytes": path.stat().st_size}
-                for name, path in sorted(inputs.items())
-            }
+            meta["inputs"] = describe_inputs(
+                {name: anchored(path) for name, path in meta.get("inputs", {}).items()},
+                annotations_dir() if private.get("_reads_annotations") else None)
             folder.staged.append(StagedExport(
                 relation=str(meta.get("relation")), files=list(private["_files"]),
                 manifest=str(private.get("_manifest", "manifest.json")), meta=meta,

@@ -147,7 +147,8 @@ def assert_exports_equal(duckdb_exports: Path, spark_exports: Path) -> None:
             con.close()
         elif path.name.endswith("manifest.json"):
             mine, theirs = json.loads(path.read_text()), json.loads(other.read_text())
-            for key in ("row_count", "counts", "raw_row_accounting", "columns", "column_types", "label_sources"):
+            for key in ("row_count", "counts", "raw_row_accounting", "columns", "column_types", "label_sources",
+                        "inputs"):
                 assert mine.get(key) == theirs.get(key), f"{relative}: {key}"
             assert theirs["engine"] == "spark"
         else:

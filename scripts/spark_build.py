@@ -51,7 +51,7 @@ sys.path.insert(0, str(PROJECT / "plugins"))
 
 from labeling import annotations, raw_files  # noqa: E402
 from labeling.publish import (ExportFolder, ExportFolderError, Publication, StagedExport,  # noqa: E402
-                              export_copy_options)
+                              describe_inputs, export_copy_options)
 
 #: Left out of a Spark build by default (see the README, "Apache Spark"): the snapshot, which
 #: dbt-spark builds only on Delta, Iceberg or Hudi tables (their jars are not part of PySpark; a
@@ -203,7 +203,7 @@ def _files_of(config: dict[str, Any], name: str) -> list[dict[str, str]]:
     return [{"name": f"{stem}.{fmt}"} for fmt in config.get("formats") or ["csv", "parquet"]]
 
 
-def write_export(node: dict[str, Any], stage: str, staging: Path, inputs: dict[str, str]) -> StagedExport:
+def write_export(node: dict[str, Any], stage: str, staging: Path, inputs: dict[str, Any]) -> StagedExport:
     """Write one gated_export model's files into ``staging`` from the rows Spark staged for it
     (``<stage>/<model>/``, Parquet files in the model's order: part files by name, rows by
     position), in the contract's column order and types, with DuckDB's writer (the DuckDB build's
@@ -274,20 +274,26 @@ def _dbt_version() -> str:
     return version("dbt-core")
 
 
-def _inputs_of(manifest: dict[str, Any], node: dict[str, Any], raw_dir: Path) -> dict[str, str]:
-    """{file name: path} of the raw files and seeds upstream of an export (its manifest's inputs)."""
-    files: dict[str, str] = {}
+def _inputs_of(manifest: dict[str, Any], node: dict[str, Any], raw_dir: Path,
+               annotations_dir: Path) -> dict[str, dict[str, Any]]:
+    """The manifest's ``inputs`` of an export, as the DuckDB build writes them: the raw files and
+    seeds upstream of it and, when it reads the annotations, their files; each with its path,
+    sha256 and size (``labeling.publish.describe_inputs``)."""
+    files: dict[str, Path] = {}
+    reads_annotations = False
     for uid in sorted(_upstream(manifest, node["unique_id"])):
         if uid.startswith("seed."):
             seed = manifest["nodes"][uid]
-            files[seed["original_file_path"].split("/")[-1]] = str(PROJECT / seed["original_file_path"])
-        elif uid.startswith("source.") and manifest["sources"][uid]["source_name"] == "madewithml_files":
-            name = manifest["sources"][uid]["name"] + ".csv"
-            files[name] = str(raw_dir / name)
-    return files
+            files[seed["original_file_path"].split("/")[-1]] = PROJECT / seed["original_file_path"]
+        elif uid.startswith("source."):
+            source = manifest["sources"][uid]
+            if source["source_name"] == "madewithml_files":
+                files[source["name"] + ".csv"] = raw_dir / (source["name"] + ".csv")
+            reads_annotations = reads_annotations or source["source_name"] == "annotations"
+    return describe_inputs(files, annotations_dir if reads_annotations else None)
 
 
-def publish(results: Any, raw_dir: Path, stage_uri: str) -> str:
+def publish(results: Any, raw_dir: Path, annotations_dir: Path, stage_uri: str) -> str:
     """Step 3: write and publish every export this build ran; returns what was published. The
     rows are read from the stage the materialization wrote (``LABELING_SPARK_STAGE_READ``, the
     same place as DuckDB reaches it; by default the stage's own path)."""
@@ -303,7 +309,7 @@ def publish(results: Any, raw_dir: Path, stage_uri: str) -> str:
     folder.claim()
     staging = folder.prepare(invocation_id)
     for node in exports:
-        folder.staged.append(write_export(node, stage, staging, _inputs_of(manifest, node, raw_dir)))
+        folder.staged.append(write_export(node, stage, staging, _inputs_of(manifest, node, raw_dir, annotations_dir)))
     publication = Publication(build_id=invocation_id, main=None, database_copy=None, exports=folder)
     publication.stage()
     outcome = publication.publish()
@@ -428,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
               "unchanged.", file=sys.stderr)
         return 1
     try:
-        outcome = publish(result.result, raw_dir, stage_uri)
+        outcome = publish(result.result, raw_dir, annotations_dir, stage_uri)
     except Exception as exc:  # noqa: BLE001 - reported, and the previous export stays current
         print(f"labeling (spark): build NOT published: {exc}. The exports in {export_dir()} are unchanged.",
               file=sys.stderr)

@@ -26,7 +26,6 @@
       {%- do files.append({'name': file_stem ~ '.' ~ format}) -%}
     {%- endfor -%}
   {%- endif -%}
-  {%- set count_by = config.get('count_by', none) -%}
   {%- set export_dir = labeling_export_dir() -%}
   {%- set parquet_files = [] -%}
   {%- for file in files if file.name.endswith('.parquet') and file.get('select', '*') == '*' -%}
@@ -81,27 +80,13 @@
         ~ "export. The previous export files in '" ~ export_dir ~ "' are unchanged.") }}
   {%- endif -%}
 
-  {%- set tallies = labeling_export_tallies('read_parquet(' ~ base_file ~ ')', count_by,
-        config.get('accounting_model', none), config.get('label_source_model', none)) -%}
-  {%- set counts = tallies.counts -%}
-
-  {%- set meta = {
-      'model': model.unique_id,
-      'relation': target_relation.render(),
-      'invocation_id': invocation_id,
-      'run_started_at': run_started_at.isoformat(),
-      'dbt_version': dbt_version,
-      'row_count': row_count,
-      'counts_by': count_by,
-      'counts': counts,
-      'raw_row_accounting': tallies.raw_row_accounting,
+  {%- set meta = labeling_export_meta(target_relation, 'read_parquet(' ~ base_file ~ ')', row_count) -%}
+  {%- set counts = meta.counts -%}
+  {%- do meta.update({
       'columns': columns.columns[0].values() | list,
       'column_types': columns.columns[1].values() | list,
       'inputs': labeling_upstream_seed_files(model),
-  } -%}
-  {%- if 'label_sources' in tallies -%}
-    {%- do meta.update({'label_sources': tallies.label_sources}) -%}
-  {%- endif -%}
+  }) -%}
   {%- for key, value in config.get('manifest_extra', {}).items() -%}
     {%- do meta.update({key: value}) -%}
   {%- endfor -%}

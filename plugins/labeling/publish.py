@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labeling import annotations
 from labeling.faults import fault
 from labeling.paths import relative_link
 from labeling.workspace import BUILD_DIR, wal_of
@@ -97,6 +98,19 @@ def export_copy_options(file_format: str) -> str:
 
 class PublishError(RuntimeError):
     """Publishing cannot go on; nothing readers see has changed."""
+
+
+def describe_inputs(inputs: dict[str, Path], annotation_folder: Path | None = None) -> dict[str, dict[str, Any]]:
+    """An export manifest's ``inputs``, on either engine: ``{name: {path, sha256, bytes}}`` of the
+    raw files and seeds the export was built from and, with ``annotation_folder`` (the export
+    reads the annotations), every tool's annotation file there, named
+    ``annotations/<tool>/<file>``."""
+    files = dict(inputs)
+    if annotation_folder is not None:
+        files.update({f"annotations/{tool.name}/{path.name}": path
+                      for tool in annotations.TOOLS for path in tool.files(annotation_folder)})
+    return {name: {"path": str(path), "sha256": sha256_of(path), "bytes": path.stat().st_size}
+            for name, path in sorted(files.items())}
 
 
 class ExportFolderError(RuntimeError):
