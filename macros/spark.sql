@@ -290,7 +290,7 @@ try_cast({{ text }} as timestamp)
     result is refused unless allow_empty). The model's rows are written once, in the model's
     order, as a Parquet table whose files are the build's stage for this export
     (<stage_uri>/<invocation_id>/<model>/, written by the cluster, wherever it runs); its
-    manifest's counts (labeling_export_tallies, the same SQL as on DuckDB) go beside it as
+    manifest's fields (labeling_export_meta, the same SQL as on DuckDB) go beside it as
     JSON (<model>.meta/). scripts/spark_build.py writes the model's files (CSV, Parquet,
     JSON...) from the staged rows with DuckDB's writer and dialect, and publishes them only
     when every node of the build succeeded.

@@ -254,24 +254,13 @@ def write_export(node: dict[str, Any], stage: str, staging: Path, inputs: dict[s
     if row_count != computed["row_count"]:
         raise RuntimeError(f"{node['name']}: Spark counted {computed['row_count']} rows, the staged files "
                            f"at {rows} hold {row_count}; not publishing a partial export")
-    extra = set(config.get("manifest_extra") or {})
-    meta: dict[str, Any] = {key: computed[key] for key in
-                            ("model", "relation", "invocation_id", "run_started_at", "dbt_version")}
-    meta.update(engine="spark", row_count=row_count, counts_by=computed["counts_by"], counts=computed["counts"],
-                raw_row_accounting=computed["raw_row_accounting"],
-                columns=[d[0] for d in described], column_types=[d[1] for d in described], inputs=inputs)
-    if "label_sources" in computed:
-        meta["label_sources"] = computed["label_sources"]
-    meta.update({key: computed[key] for key in computed if key in extra})
+    # What the materialization computed (labeling_export_meta, manifest_extra), and what only the
+    # files tell: their columns as DuckDB describes them, and the inputs.
+    meta: dict[str, Any] = {**computed, "engine": "spark", "columns": [d[0] for d in described],
+                            "column_types": [d[1] for d in described], "inputs": inputs}
     return StagedExport(relation=node["relation_name"], files=[f["name"] for f in files],
                         manifest=config.get("manifest_name") or "manifest.json", meta=meta,
                         view_target=str(export_dir() / parquet), reader="read_parquet")
-
-
-def _dbt_version() -> str:
-    from importlib.metadata import version
-
-    return version("dbt-core")
 
 
 def _inputs_of(manifest: dict[str, Any], node: dict[str, Any], raw_dir: Path,
@@ -372,8 +361,9 @@ def main(argv: list[str] | None = None) -> int:
                "(where the cluster writes the export rows, default LABELING_SPARK_DIR/stage) and "
                "LABELING_SPARK_STAGE_READ (the same place as DuckDB reads it, default the same string).")
     parser.add_argument("--target", default=os.environ.get("LABELING_SPARK_TARGET", "spark"),
-                        help="the profile's Spark target: spark (in this process, default) or spark_connect "
-                             "(a Spark Connect server at LABELING_SPARK_REMOTE)")
+                        help="the profile's Spark target: spark (in this process, default), spark_connect "
+                             "(a Spark Connect server at LABELING_SPARK_REMOTE), spark_thrift or databricks "
+                             "(no Python models over Thrift: see the README)")
     parser.add_argument("--select", "-s", nargs="+", help="dbt --select (default: everything)")
     parser.add_argument("--exclude", nargs="+", default=[],
                         help=f"dbt --exclude, besides {' '.join(DEFAULT_EXCLUDE)} (always left out: dbt-spark "
