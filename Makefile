@@ -36,14 +36,15 @@ $(BIN)/dbt: requirements.txt pyproject.toml
 setup: $(BIN)/dbt ## Create .venv and install the pinned requirements
 
 # make build and make real skip the build when nothing it reads changed since the published
-# build (scripts/up_to_date.py); FORCE=1 builds anyway.
+# build and what it published is intact (scripts/up_to_date.py); FORCE=1 builds anyway. The
+# fingerprint taken before the build goes to the build, which publishes it in its manifests.
 FORCE ?=
 define checked_build
-	@if $(1) $(BIN)/python scripts/up_to_date.py check $(if $(FORCE),--force); then exit 0; fi; \
+	@fingerprint=$$(mktemp); trap 'rm -f "$$fingerprint"' EXIT; \
+	if $(1) $(BIN)/python scripts/up_to_date.py check --save "$$fingerprint" $(if $(FORCE),--force); then exit 0; fi; \
 	set -e; \
 	$(1) $(BIN)/python scripts/check_raw.py; \
-	$(1) $(BIN)/dbt build; \
-	$(1) $(BIN)/python scripts/up_to_date.py record
+	$(1) LABELING_INPUT_FINGERPRINT="$$(cat "$$fingerprint")" $(BIN)/dbt build
 endef
 # TARGET=spark: the whole build on Spark (its checks, dbt build --target spark, the publish).
 define engine_build

@@ -1,10 +1,3 @@
-{% macro labeling_annotation_file(filename) %}
-{#- An annotation file as shown to people: its tool folder and name (`label_studio/x.json`),
-    from the absolute path read_json_objects reports. -#}
-regexp_extract({{ filename }}, '([^/]+/[^/]+)$', 1)
-{%- endmacro %}
-
-
 {% macro labeling_integer_or_null(text) %}
 {#- A project id given as text, as a BIGINT when it is an integer in canonical form (the rule
     of the raw files: the cast printed back is the text itself), else NULL, so that `6.5` or
@@ -14,18 +7,6 @@ case
     when cast(try_cast({{ text }} as bigint) as {{ labeling_type('varchar') }}) = {{ text }}
         then cast({{ text }} as bigint)
 end
-{%- endmacro %}
-
-
-{% macro labeling_utc_timestamp(text) %}
-  {{- adapter.dispatch('labeling_utc_timestamp')(text) -}}
-{% endmacro %}
-
-
-{% macro default__labeling_utc_timestamp(text) %}
-{#- An ISO 8601 time with an offset (`2026-11-29T17:06:36.797Z`, as Label Studio writes) as a
-    UTC TIMESTAMP, whatever the session's time zone; NULL when it does not parse. -#}
-timezone('UTC', try_cast({{ text }} as timestamptz))
 {%- endmacro %}
 
 

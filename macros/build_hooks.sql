@@ -88,6 +88,9 @@
     {{ return('select 1') }}
   {%- endif -%}
   {%- if incomplete | length > 0 or results | length == 0 -%}
+    {#- labeling_not_published removes what the build staged in the export folder. -#}
+    {%- do run_query('select labeling_not_published('
+        ~ labeling_sql_string(incomplete | length ~ ' node(s) failed or were skipped') ~ ')') -%}
     {%- do log('labeling: build NOT published: ' ~ incomplete | length ~ ' node(s) failed or were '
         ~ 'skipped. The published database and exports are unchanged. The failed build, audit.* '
         ~ 'failure rows included, is in .build/labeling.duckdb until the next build.', info=True) -%}

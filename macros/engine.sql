@@ -48,80 +48,6 @@
 {% endmacro %}
 
 
-{% macro labeling_json_text(json, path) %}
-  {#- SQL: the value at the JSONPath `path` (`$.a.b`) of the JSON text `json`, as text (a string
-      without its quotes; NULL when missing). -#}
-  {{ return(adapter.dispatch('labeling_json_text')(json, path)) }}
-{% endmacro %}
-
-{% macro default__labeling_json_text(json, path) %}
-  {{ return('(' ~ json ~ ' ->> ' ~ labeling_sql_string(path) ~ ')') }}
-{% endmacro %}
-
-
-{% macro labeling_json_kind(json, path) %}
-  {#- SQL: 'OBJECT', 'ARRAY' or another kind ('VARCHAR', 'BIGINT'...) of the value at `path`. -#}
-  {{ return(adapter.dispatch('labeling_json_kind')(json, path)) }}
-{% endmacro %}
-
-{% macro default__labeling_json_kind(json, path) %}
-  {{ return('json_type(' ~ json ~ ', ' ~ labeling_sql_string(path) ~ ')') }}
-{% endmacro %}
-
-
-{% macro labeling_json_strings(json, path) %}
-  {#- SQL: the JSON array of strings at `path` (`$.label`) as a list of text (NULL when the value
-      is missing or not an array). -#}
-  {{ return(adapter.dispatch('labeling_json_strings')(json, path)) }}
-{% endmacro %}
-
-{% macro default__labeling_json_strings(json, path) %}
-  {{ return('json_extract_string(' ~ json ~ ', ' ~ labeling_sql_string(path ~ '[*]') ~ ')') }}
-{% endmacro %}
-
-
-{% macro labeling_json_objects(json, path) %}
-  {#- SQL: the elements of the JSON array at `path` as a list of JSON texts (for unnest). -#}
-  {{ return(adapter.dispatch('labeling_json_objects')(json, path)) }}
-{% endmacro %}
-
-{% macro default__labeling_json_objects(json, path) %}
-  {{ return('json_extract(' ~ json ~ ', ' ~ labeling_sql_string(path ~ '[*]') ~ ')') }}
-{% endmacro %}
-
-
-{% macro labeling_label_studio_choices(annotation) %}
-  {#- SQL: every choice of a Label Studio annotation (`$.result[*].value.choices[*]`), as a list
-      of text. -#}
-  {{ return(adapter.dispatch('labeling_label_studio_choices')(annotation)) }}
-{% endmacro %}
-
-{% macro default__labeling_label_studio_choices(annotation) %}
-  {{ return('json_extract_string(' ~ annotation ~ ", '$.result[*].value.choices[*]')") }}
-{% endmacro %}
-
-
-{% macro labeling_in_file_order() %}
-  {#- The window ORDER BY that numbers the rows of a file in file order: none in DuckDB (a scan
-      keeps file order), the scan position in Spark (whose row_number needs an order). -#}
-  {{ return(adapter.dispatch('labeling_in_file_order')()) }}
-{% endmacro %}
-
-{% macro default__labeling_in_file_order() %}
-  {{ return('') }}
-{% endmacro %}
-
-
-{% macro labeling_epoch_to_utc(seconds) %}
-  {#- SQL: a UNIX time in seconds (a double) as a UTC TIMESTAMP. -#}
-  {{ return(adapter.dispatch('labeling_epoch_to_utc')(seconds)) }}
-{% endmacro %}
-
-{% macro default__labeling_epoch_to_utc(seconds) %}
-  {{ return("timezone('UTC', to_timestamp(" ~ seconds ~ "))") }}
-{% endmacro %}
-
-
 {% macro labeling_list_agg(value, order_by, distinct=false, filter=none) %}
   {#- SQL aggregate: the values of a group as a list, ordered by the SQL expressions order_by
       (ascending; negate a number to order it descending). distinct: each value once (then
@@ -203,16 +129,6 @@
 {% endmacro %}
 
 
-{% macro labeling_json_array_length(json, path) %}
-  {#- SQL: the length of the JSON array at `path` (NULL when missing). -#}
-  {{ return(adapter.dispatch('labeling_json_array_length')(json, path)) }}
-{% endmacro %}
-
-{% macro default__labeling_json_array_length(json, path) %}
-  {{ return('json_array_length(' ~ json ~ ', ' ~ labeling_sql_string(path) ~ ')') }}
-{% endmacro %}
-
-
 {% macro labeling_issue_list(issues) %}
   {#- SQL: the list of the issue names whose condition holds, in the given order, from the
       (SQL condition, issue name) pairs `issues`; an empty list when none does. -#}
@@ -236,18 +152,6 @@
     {%- do parts.append('case when ' ~ condition ~ ' then [' ~ value ~ '] else [] end') -%}
   {%- endfor -%}
   {{ return('list_concat(' ~ parts | join(', ') ~ ')') }}
-{% endmacro %}
-
-
-{% macro labeling_unnest_with_ordinality(list, alias) %}
-  {#- The FROM clause's continuation (after the table) that joins each row to the elements of
-      its `list`: `alias.value` the element, `alias.ordinality` its 1-based position; a row with
-      an empty list yields no row. -#}
-  {{ return(adapter.dispatch('labeling_unnest_with_ordinality')(list, alias)) }}
-{% endmacro %}
-
-{% macro default__labeling_unnest_with_ordinality(list, alias) %}
-  {{ return(',\n        unnest(' ~ list ~ ')\n        with ordinality as ' ~ alias ~ ' (value, ordinality)') }}
 {% endmacro %}
 
 

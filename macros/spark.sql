@@ -67,70 +67,6 @@
 {% endmacro %}
 
 
-{% macro spark__labeling_json_text(json, path) %}
-  {{ return('get_json_object(' ~ json ~ ', ' ~ labeling_sql_string(path) ~ ')') }}
-{% endmacro %}
-
-
-{% macro spark__labeling_json_kind(json, path) %}
-  {#- Spark has no json_type: an object has keys (json_object_keys), an array a length. -#}
-  {%- set value = 'get_json_object(' ~ json ~ ', ' ~ labeling_sql_string(path) ~ ')' -%}
-  {{ return("case when json_object_keys(" ~ value ~ ") is not null then 'OBJECT' "
-      ~ "when json_array_length(" ~ value ~ ") is not null then 'ARRAY' "
-      ~ "when " ~ value ~ " is not null then 'VARCHAR' end") }}
-{% endmacro %}
-
-
-{% macro spark__labeling_json_strings(json, path) %}
-  {{ return('from_json(get_json_object(' ~ json ~ ', ' ~ labeling_sql_string(path)
-      ~ "), 'array<string>')") }}
-{% endmacro %}
-
-
-{% macro spark__labeling_json_objects(json, path) %}
-  {{ return('from_json(get_json_object(' ~ json ~ ', ' ~ labeling_sql_string(path)
-      ~ "), 'array<string>')") }}
-{% endmacro %}
-
-
-{% macro spark__labeling_label_studio_choices(annotation) %}
-  {{ return("flatten(transform(from_json(get_json_object(" ~ annotation ~ ", '$.result'), "
-      ~ "'array<struct<value: struct<choices: array<string>>>>'), r -> r.value.choices))") }}
-{% endmacro %}
-
-
-{% macro spark__labeling_in_file_order() %}
-  {{ return('order by monotonically_increasing_id()') }}
-{% endmacro %}
-
-
-{% macro spark__labeling_epoch_to_utc(seconds) %}
-  {{ return('timestamp_micros(cast(' ~ seconds ~ ' * 1000000 as bigint))') }}
-{% endmacro %}
-
-
-{% macro spark__labeling_utc_timestamp(text) %}
-{#- Spark parses the ISO 8601 offset and keeps the instant; the session time zone is UTC. -#}
-try_cast({{ text }} as timestamp)
-{%- endmacro %}
-
-
-{% macro spark__get_empty_schema_sql(columns) %}
-  {#- The contract check's empty select of the declared columns, with the declared (DuckDB)
-      type names translated (labeling_type), so a contract is written once for both engines. -#}
-  {%- set translated = {} -%}
-  {%- for name, column in columns.items() -%}
-    {%- set copy = {} -%}
-    {%- do copy.update(column) -%}
-    {%- if column.get('data_type') -%}
-      {%- do copy.update({'data_type': labeling_type(column['data_type'])}) -%}
-    {%- endif -%}
-    {%- do translated.update({name: copy}) -%}
-  {%- endfor -%}
-  {{ return(dbt.default__get_empty_schema_sql(translated)) }}
-{% endmacro %}
-
-
 {% macro spark__create_csv_table(model, agate_table) %}
   {#- dbt-spark's seed table, with the seeds' column_types (DuckDB names) translated. -#}
   {%- set column_override = model['config'].get('column_types', {}) -%}
@@ -152,10 +88,27 @@ try_cast({{ text }} as timestamp)
 {% endmacro %}
 
 
+{% macro spark__get_empty_schema_sql(columns) %}
+  {#- The contract check's empty select of the declared columns, with the declared (DuckDB)
+      type names translated (labeling_type), so a contract is written once for both engines. -#}
+  {%- set translated = {} -%}
+  {%- for name, column in columns.items() -%}
+    {%- set copy = {} -%}
+    {%- do copy.update(column) -%}
+    {%- if column.get('data_type') -%}
+      {%- do copy.update({'data_type': labeling_type(column['data_type'])}) -%}
+    {%- endif -%}
+    {%- do translated.update({name: copy}) -%}
+  {%- endfor -%}
+  {{ return(dbt.default__get_empty_schema_sql(translated)) }}
+{% endmacro %}
+
+
 {% macro labeling_spark_inputs() %}
   {#- What scripts/spark_build.py found and checked before dbt started (env
-      LABELING_SPARK_INPUTS, JSON): project_dir, raw_dir, the raw files, and each annotation
-      tool's files. -#}
+      LABELING_SPARK_INPUTS, JSON): project_dir, raw_dir, and the annotation records the
+      project's annotation parser wrote (annotation_records, where the cluster reads them) with
+      their columns' types (annotation_columns, labeling.annotations.RECORD_COLUMNS). -#}
   {%- set inputs = env_var('LABELING_SPARK_INPUTS', '') -%}
   {%- if not inputs -%}
     {{ exceptions.raise_compiler_error(
@@ -177,8 +130,9 @@ try_cast({{ text }} as timestamp)
   {#- on-run-start on Spark: the files were checked by scripts/spark_build.py; (re)create the
       external tables that read them in place. The raw files: Spark's CSV reader in the
       project's dialect (RFC 4180 quotes, multi-line records, header), every column as text,
-      FAILFAST (a malformed record stops the build). The annotation files: its text reader
-      (Label Studio's JSON arrays whole, then one row per task; JSONL one row per line). -#}
+      FAILFAST (a malformed record stops the build). The annotations: Spark's JSON reader over
+      the records the project's annotation parser wrote (scripts/spark_build.py), with their
+      fixed schema. -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
   {%- set inputs = labeling_spark_inputs() -%}
   {%- do run_query('create database if not exists madewithml_files') -%}
@@ -195,26 +149,14 @@ try_cast({{ text }} as timestamp)
         ~ ", header 'true', multiLine 'true', quote '\"', escape '\"', mode 'FAILFAST')") -%}
   {%- endfor -%}
   {%- do run_query('create database if not exists annotations') -%}
-  {%- for tool, spec in inputs.annotations.items() -%}
-    {%- do run_query('drop view if exists annotations.' ~ tool) -%}
-    {%- do run_query('drop table if exists annotations.' ~ tool ~ '_files') -%}
-    {%- if spec.files | length == 0 -%}
-      {%- do run_query('create view annotations.' ~ tool ~ ' as select cast(null as string) as filename, '
-          ~ 'cast(null as string) as json where false') -%}
-    {%- else -%}
-      {%- do run_query('create table annotations.' ~ tool ~ '_files using text options (path '
-          ~ labeling_sql_string(spec.glob) ~ (", wholetext 'true'" if spec.format == 'array' else '') ~ ')') -%}
-      {%- set filename = "regexp_replace(_metadata.file_path, '^file:(//)?', '')" -%}
-      {%- if spec.format == 'array' -%}
-        {%- do run_query('create view annotations.' ~ tool ~ ' as select filename, json from ('
-            ~ 'select ' ~ filename ~ " as filename, from_json(value, 'array<string>') as records from annotations."
-            ~ tool ~ '_files) lateral view posexplode(records) as position, json') -%}
-      {%- else -%}
-        {%- do run_query('create view annotations.' ~ tool ~ ' as select ' ~ filename ~ ' as filename, '
-            ~ 'value as json from annotations.' ~ tool ~ "_files where trim(value) <> ''") -%}
-      {%- endif -%}
-    {%- endif -%}
+  {%- set columns = [] -%}
+  {%- for name, type in inputs.annotation_columns.items() -%}
+    {%- do columns.append(name ~ ' ' ~ labeling_type(type)) -%}
   {%- endfor -%}
+  {%- do run_query('drop view if exists annotations.records') -%}
+  {%- do run_query('drop table if exists annotations.records') -%}
+  {%- do run_query('create table annotations.records (' ~ columns | join(', ') ~ ') using json options (path '
+      ~ labeling_sql_string(inputs.annotation_records) ~ ", mode 'FAILFAST')") -%}
   {{ return('select 1') }}
 {% endmacro %}
 
@@ -411,23 +353,12 @@ try_cast({{ text }} as timestamp)
 {% endmacro %}
 
 
-{% macro spark__labeling_json_array_length(json, path) %}
-  {{ return('json_array_length(get_json_object(' ~ json ~ ', ' ~ labeling_sql_string(path) ~ '))') }}
-{% endmacro %}
-
-
 {% macro spark__labeling_list_where(items) %}
   {%- set parts = [] -%}
   {%- for condition, value in items -%}
     {%- do parts.append('case when ' ~ condition ~ ' then ' ~ value ~ ' end') -%}
   {%- endfor -%}
   {{ return('filter(array(' ~ parts | join(', ') ~ '), item -> item is not null)') }}
-{% endmacro %}
-
-
-{% macro spark__labeling_unnest_with_ordinality(list, alias) %}
-  {{ return('\n    lateral view inline(transform(' ~ list ~ ", (element, position) -> "
-      ~ "named_struct('value', element, 'ordinality', position + 1))) " ~ alias) }}
 {% endmacro %}
 
 

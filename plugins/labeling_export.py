@@ -30,8 +30,10 @@ SQL functions it registers on every connection (used by the macros):
 ``labeling_claim_export_dir(path)``
     '' when the export folder is the project's (or new or empty), else why not;
 ``labeling_check_annotations()``
-    the problems of the annotation files (``labeling.annotations``), one per line, or '';
-    the table macros ``labeling_annotations_<tool>()`` read those files (one per tool);
+    the problems of the annotation files (``labeling.annotations.read_folder``), one per line,
+    or ''; the table macro ``labeling_annotation_records()`` reads the records of that same
+    reading (written once per process as canonical JSON lines), so the check's verdict is the
+    load's;
 ``labeling_publish(build_id)``
     publish the build (returns ``published ...`` or ``NOT published: <cause>``; never raises);
     ``labeling_publication()`` what it published; ``labeling_stage_exports(build_id)`` the step
@@ -46,8 +48,13 @@ for publishing).
 
 from __future__ import annotations
 
+import atexit
 import json
+import logging
 import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +69,31 @@ from labeling.publish import (EXPORT_COPY_OPTIONS, ExportFolder, ExportFolderErr
 from labeling.workspace import BuildWorkspace, WorkspaceError
 
 WRITING_COMMANDS = {"build", "run", "seed", "snapshot", "test", "retry", "clone"}
+#: Below this many free bytes where the build writes, a build that did not publish blames the disk.
+FULL_DISK_BYTES = 16 << 20
+# On a full disk, dbt's file log cannot write: Python's logging would print a traceback for every
+# line it drops (thousands), burying the one line that says what happened. Drop them quietly;
+# the build's own last line (Plugin._at_exit) says it was not published.
+logging.raiseExceptions = False
+
+
+def _free_bytes(folder: Path) -> int | None:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
 
 
 def annotations_dir() -> Path:
     """The annotations folder: ``LABELING_ANNOTATIONS_DIR``, default ``data/annotations``."""
-    return anchored(os.environ.get("LABELING_ANNOTATIONS_DIR", annotations.DEFAULT_DIR))
+    return anchored(os.environ.get("LABELING_ANNOTATIONS_DIR") or annotations.DEFAULT_DIR)
+
+
+def read_annotations() -> annotations.Reading:
+    """Parse the annotations folder once (``labeling.annotations.read_folder``): its problems are
+    the preflight's verdict and its records what the build loads."""
+    named = os.environ.get("LABELING_ANNOTATIONS_DIR") or ""
+    return annotations.read_folder(annotations_dir(), named or annotations.DEFAULT_DIR, named=bool(named))
 
 
 def raw_dir() -> Path:
@@ -92,6 +119,12 @@ class Plugin(BasePlugin):
         self.read_only_catalog: tuple[str, Path | None] | None = None
         self.connection: Any = None
         self.plan: str | None = None
+        self.annotations: annotations.Reading | None = None
+        self.records_file: Path | None = None
+        self.build_id = ""
+        self.failure = ""
+        self.said = False
+        atexit.register(self._at_exit)
 
     # -- connection setup --------------------------------------------------------------------
     def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
@@ -110,6 +143,7 @@ class Plugin(BasePlugin):
             try:
                 creds.path = str(self.workspace.acquire(command() or "build"))
             except WorkspaceError as exc:
+                self.failure = str(exc)
                 raise RuntimeError(f"labeling: {exc}") from None
             return
         # Read-only: an in-memory session (so the in-memory `scratch` of the profile can attach)
@@ -140,6 +174,8 @@ class Plugin(BasePlugin):
                              side_effects=True)
         conn.create_function("labeling_publish", self.publish, ["VARCHAR"], "VARCHAR", side_effects=True)
         conn.create_function("labeling_publication", lambda: self.outcome, [], "VARCHAR", side_effects=True)
+        conn.create_function("labeling_not_published", self.not_published, ["VARCHAR"], "VARCHAR",
+                             side_effects=True)
         conn.create_function("labeling_stage_exports", self.stage_exports, ["VARCHAR"], "VARCHAR",
                              side_effects=True)
         conn.create_function("labeling_fault", fault, ["VARCHAR"], "BOOLEAN", side_effects=True)
@@ -165,11 +201,8 @@ class Plugin(BasePlugin):
         conn.create_function("labeling_batch_plan", self.batch_plan, [], "VARCHAR", side_effects=True)
         conn.create_function("labeling_claim_export_dir", self.claim_export_dir, ["VARCHAR"], "VARCHAR",
                              side_effects=True)
-        conn.create_function(
-            "labeling_check_annotations",
-            lambda: "\n".join(annotations.check_annotations(
-                annotations_dir(), os.environ.get("LABELING_ANNOTATIONS_DIR", annotations.DEFAULT_DIR))),
-            [], "VARCHAR", side_effects=True)
+        conn.create_function("labeling_check_annotations", lambda: "\n".join(self._annotations().problems),
+                             [], "VARCHAR", side_effects=True)
 
     def configure_cursor(self, cursor: Any) -> None:
         self._set_variables(cursor)
@@ -183,8 +216,25 @@ class Plugin(BasePlugin):
         conn.execute("set variable labeling_raw_dir = ?", [str(raw_dir())])
         conn.execute("create or replace temp macro labeling_read_raw(path, cols) as table "
                      f"select * from read_csv(path, columns = cols, {raw_files.read_csv_options()})")
-        for tool in annotations.TOOLS:
-            conn.execute(annotations.table_macro_sql(tool, annotations_dir()))
+        conn.execute("create or replace temp macro labeling_annotation_records() as table "
+                     + annotations.records_sql(self._records_file()))
+
+    # -- annotations -------------------------------------------------------------------------
+    def _annotations(self) -> annotations.Reading:
+        if self.annotations is None:
+            self.annotations = read_annotations()
+        return self.annotations
+
+    def _records_file(self) -> Path:
+        """The records of this process's reading of the annotations, as JSON lines in a
+        temporary file (removed when the process ends); empty when the reading has problems
+        (the preflight then stops the build before anything loads)."""
+        if self.records_file is None:
+            handle, name = tempfile.mkstemp(prefix="labeling-annotations-", suffix=".jsonl")
+            os.close(handle)
+            self.records_file = annotations.write_records(self._annotations(), Path(name))
+            atexit.register(self.records_file.unlink, missing_ok=True)
+        return self.records_file
 
     # -- batches -----------------------------------------------------------------------------
     def plan_batches(self, recorded_json: str, full_refresh: bool, missing_tables_json: str,
@@ -227,11 +277,16 @@ class Plugin(BasePlugin):
         private = {key: meta.pop(key) for key in list(meta) if key.startswith("_")}
         if self.workspace is None:
             raise RuntimeError("labeling: exports are published only by builds (dbt build)")
+        self.build_id = build_id
         if action == "prepare":
             staging = folder.prepare(build_id)
             for sub in private.get("_subfolders", []):
                 (staging / sub).mkdir(parents=True, exist_ok=True)
         elif action == "commit":
+            # The fingerprint make build took of this build's inputs before it started
+            # (scripts/up_to_date.py): published with the build, so it is always the published
+            # build's own; a build started otherwise records none (and is never taken as up to date).
+            meta["input_fingerprint"] = os.environ.get("LABELING_INPUT_FINGERPRINT") or None
             meta["inputs"] = describe_inputs(
                 {name: anchored(path) for name, path in meta.get("inputs", {}).items()},
                 annotations_dir() if private.get("_reads_annotations") else None)
@@ -278,13 +333,56 @@ class Plugin(BasePlugin):
                 checkpoint.close()
             done = self._publication(build_id).publish(nobody_wrote=self.workspace.changed_since_copy)
         except Exception as exc:  # reported by on-run-end as the build's error
-            return self._not_published(exc)
+            if self.publication is not None and self.publication.switched:
+                # Past the commit point the new build is what readers see: say so, and what
+                # failed after (the clean-up of older builds, which the next build redoes).
+                done = (f"published {self.main} and the exports together (build {build_id}); after "
+                        f"publishing, the clean-up of older builds failed: {exc} ({type(exc).__name__}). "
+                        "The next build cleans up again.")
+            else:
+                return self._not_published(exc)
         finally:
             self.workspace.release()
         self.outcome = done
         return done
 
-    def _not_published(self, exc: Exception) -> str:
+    def _not_published(self, exc: Exception | str) -> str:
+        cause = exc if isinstance(exc, str) else f"{exc} ({type(exc).__name__})"
+        self.failure = self.failure or cause
+        self._discard_staging()
         name = self.main.name if self.main else "the database"
-        return (f"NOT published: {exc} ({type(exc).__name__}). {name} and the exports are "
+        return (f"NOT published: {cause}. {name} and the exports are "
                 "unchanged; the failed build is in .build/ until the next one.")
+
+    def not_published(self, cause: str) -> str:
+        """The on-run-end hook's word that the build will not be published (nodes failed): the
+        export files it staged are removed, and the final line is said by the hook."""
+        self.said = True
+        return self._not_published(cause)
+
+    def _discard_staging(self) -> None:
+        """Remove what this build staged in the export folder (``.staging/<build>/``)."""
+        if self.exports is not None and self.build_id:
+            shutil.rmtree(self.exports.staging(self.build_id), ignore_errors=True)
+            try:
+                self.exports.staging(self.build_id).parent.rmdir()
+            except OSError:
+                pass
+
+    def _at_exit(self) -> None:
+        """The last word of a build process: a build that did not publish says so in one line,
+        on standard error, whatever stopped it (dbt's own logging may have failed first, on a
+        full disk for example), and leaves no staged export files behind."""
+        if self.workspace is None or self.outcome or self.said:
+            return
+        self._discard_staging()
+        cause = self.failure or "the build stopped before publishing (see the error above)"
+        free = _free_bytes(self.workspace.copy.parent if self.workspace.copy else Path.cwd())
+        if free is not None and free < FULL_DISK_BYTES:
+            cause += f"; the disk is full ({free} bytes free under {self.workspace.copy.parent})"
+        name = self.main.name if self.main else "the database"
+        try:
+            print(f"labeling: build NOT published: {cause}. {name} and the exports are unchanged.",
+                  file=sys.stderr, flush=True)
+        except OSError:
+            pass

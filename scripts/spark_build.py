@@ -13,10 +13,10 @@ spark-setup``). What it does, in order:
    and the export folder. A problem stops the build naming the file, line, column and rule;
    nothing is built.
 2. **Run dbt** (``dbt build --target <target>`` through dbt's Python API, in this process). Its
-   on-run-start hook creates external tables that read the raw files with Spark's CSV reader
-   and the annotation files with its text reader (``macros/spark.sql``), at the locations the
-   cluster reads them (``LABELING_SPARK_RAW_URI``, ``LABELING_SPARK_ANNOTATIONS_URI``; by default
-   the local folders); the models, tests and contracts are the project's, with the engine
+   on-run-start hook creates external tables that read the raw files with Spark's CSV reader,
+   where the cluster reads them (``LABELING_SPARK_RAW_URI``, by default the local folder), and
+   the annotation records of step 1's own reading with its JSON reader (written into the stage,
+   ``<stage>/annotations/records.jsonl``: the engines never parse the tools' files); the models, tests and contracts are the project's, with the engine
    differences in dispatched macros. Each ``gated_export`` model is written by Spark, in its
    order, as Parquet at the build's stage (``LABELING_SPARK_STAGE_URI``), with its manifest's
    counts beside it.
@@ -57,6 +57,9 @@ from labeling.publish import (ExportFolder, ExportFolderError, Publication, Stag
 #: dbt-spark builds only on Delta, Iceberg or Hudi tables (their jars are not part of PySpark; a
 #: cluster such as Databricks has Delta).
 DEFAULT_EXCLUDE = ["resource_type:snapshot"]
+#: The stage's folder for the annotation records the driver's check read (kept across builds:
+#: the annotation staging view reads it).
+ANNOTATIONS_STAGE = "annotations"
 
 
 def register_session_python_runner() -> None:
@@ -125,7 +128,9 @@ def check_inputs(raw_dir: Path, annotations_dir: Path) -> tuple[list[str], dict[
                                                allow_empty=bool(seed["config"].get("meta", {}).get("allow_empty")))
             if problem:
                 problems.append(f"{problem} (seeds/{path.name})")
-    problems += annotations.check_annotations(annotations_dir, str(annotations_dir))
+    reading = annotations.read_folder(annotations_dir, str(annotations_dir),
+                                      named=bool(os.environ.get("LABELING_ANNOTATIONS_DIR")))
+    problems += reading.problems
     try:
         ExportFolder(export_dir()).claim(write=False)
     except ExportFolderError as exc:
@@ -133,14 +138,8 @@ def check_inputs(raw_dir: Path, annotations_dir: Path) -> tuple[list[str], dict[
     inputs = {
         "project_dir": str(PROJECT),
         "raw_dir": str(raw_dir),
-        "annotations": {
-            tool.name: {
-                "files": [str(p) for p in tool.files(annotations_dir)],
-                "glob": str(annotations_dir / tool.name / f"*{tool.suffix}"),
-                "format": tool.json_format,
-            }
-            for tool in annotations.TOOLS
-        },
+        "annotation_columns": annotations.RECORD_COLUMNS,
+        "annotation_reading": reading,
     }
     return problems, inputs
 
@@ -313,7 +312,7 @@ def _prune_stage(stage_uri: str, keep: str) -> None:
     local = Path(stage_uri.removeprefix("file:"))
     if local.is_dir():
         for old in local.iterdir():
-            if old.name != keep and old.is_dir():
+            if old.name not in (keep, ANNOTATIONS_STAGE) and old.is_dir():
                 shutil.rmtree(old, ignore_errors=True)
 
 
@@ -356,8 +355,9 @@ def main(argv: list[str] | None = None) -> int:
                "(warehouse and metastore of the in-process session, default spark), LABELING_EXPORT_DIR "
                "(default spark/exports), LABELING_SPARK_MASTER (default local[2]), LABELING_SPARK_DRIVER_MEMORY "
                "(default 4g). On a cluster: LABELING_SPARK_REMOTE (the Spark Connect URL, sc://host:15002), "
-               "LABELING_SPARK_RAW_URI and LABELING_SPARK_ANNOTATIONS_URI (the same files as the cluster "
-               "reads them, e.g. s3a://bucket/raw; default the local folders), LABELING_SPARK_STAGE_URI "
+               "LABELING_SPARK_RAW_URI (the raw files as the cluster "
+               "reads them, e.g. s3a://bucket/raw; default the local folder; the annotation records the "
+               "check read go into the stage), LABELING_SPARK_STAGE_URI "
                "(where the cluster writes the export rows, default LABELING_SPARK_DIR/stage) and "
                "LABELING_SPARK_STAGE_READ (the same place as DuckDB reads it, default the same string).")
     parser.add_argument("--target", default=os.environ.get("LABELING_SPARK_TARGET", "spark"),
@@ -434,19 +434,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def spark_locations(inputs: dict[str, Any], raw_dir: Path, annotations_dir: Path, stage_uri: str) -> dict[str, Any]:
-    """The checked inputs as the cluster reads them: the raw and annotation folders at
-    ``LABELING_SPARK_RAW_URI`` and ``LABELING_SPARK_ANNOTATIONS_URI`` when the cluster reads them
-    elsewhere than this machine (object storage), and the stage the export rows go to."""
+    """The checked inputs as the cluster reads them: the raw folder at ``LABELING_SPARK_RAW_URI``
+    when the cluster reads it elsewhere than this machine (object storage), the stage the export
+    rows go to, and the annotation records of the check's own reading, written into the stage
+    (at ``LABELING_SPARK_STAGE_READ``, so the cluster reads them at ``LABELING_SPARK_STAGE_URI``):
+    the engines load exactly what the check read."""
     raw_uri = os.environ.get("LABELING_SPARK_RAW_URI", "").rstrip("/")
-    annotations_uri = os.environ.get("LABELING_SPARK_ANNOTATIONS_URI", "").rstrip("/")
-    located = {**inputs, "stage_uri": stage_uri}
+    stage_read = os.environ.get("LABELING_SPARK_STAGE_READ", stage_uri).rstrip("/")
+    reading = inputs.pop("annotation_reading")
+    annotations.write_records(reading, Path(stage_read.removeprefix("file:")) / ANNOTATIONS_STAGE / "records.jsonl")
+    located = {**inputs, "stage_uri": stage_uri,
+               "annotation_records": f"{stage_uri}/{ANNOTATIONS_STAGE}/records.jsonl"}
     if raw_uri:
         located["raw_dir"] = raw_uri
-    if annotations_uri:
-        located["annotations"] = {
-            tool: {**spec, "glob": spec["glob"].replace(str(annotations_dir), annotations_uri, 1)}
-            for tool, spec in inputs["annotations"].items()
-        }
     return located
 
 

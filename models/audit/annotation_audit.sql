@@ -2,13 +2,13 @@
 -- left out with a reason. Reasons, the first that applies: cancelled (Label Studio's skip),
 -- rejected or ignored (Prodigy's answers), invalid_project_id (not an integer in canonical
 -- form), unknown_project, empty (no tag chosen), several_tags, tag_not_in_taxonomy,
--- duplicate_in_another_file (the same Label Studio annotation exported twice; the latest
--- copy counts), superseded (the same annotator annotated the project again; the latest counts).
+-- duplicate_in_another_file (the same annotation pulled twice: see `copies`), superseded (the
+-- same annotator answered the project again: see `latest`).
 with
 
 annotations as (
 
-    select * from {{ ref('int_annotations_unioned') }}
+    select * from {{ ref('stg_annotations__annotations') }}
 
 ),
 
@@ -63,16 +63,21 @@ classified as (
 
 ),
 
--- The same Label Studio annotation (its id) exported in several files counts once: the
--- latest version (updated_at, then the later file).
+-- What identifies an annotation across pulled files: its tool, the tool's own annotation id,
+-- the project, the annotator and what it says (its outcome and tag). A tool's ids are unique
+-- only within one instance (Label Studio numbers annotations from 1 in each), so two records
+-- with the same id that differ in project, annotator or tag are different annotations and
+-- are never merged; the same annotation pulled twice counts once, as its latest copy
+-- (updated_at, then the later file).
 copies as (
 
     select
         *,
         case
-            when tool = 'label_studio' and source_annotation_id is not null
+            when source_annotation_id is not null
                 then row_number() over (
-                    partition by tool, source_annotation_id
+                    partition by
+                        tool, source_annotation_id, project_id, annotator, problem, tag
                     order by annotated_at desc nulls last, source_file desc, record_number desc
                 )
             else 1
@@ -82,18 +87,20 @@ copies as (
 
 ),
 
--- An annotator's latest answer on a project counts; earlier ones are superseded.
+-- An annotator's latest answer on a project decides, whatever it is: when it is left out
+-- (cancelled, empty, several tags, a tag outside the taxonomy...), the earlier answers are
+-- superseded all the same and nothing of that annotator counts on that project.
 latest as (
 
     select
         *,
         case
-            when problem is null and copy_rank = 1
+            when copy_rank = 1 and project_id is not null
                 then row_number() over (
                     partition by
                         project_id,
                         annotator,
-                        problem is null and copy_rank = 1
+                        copy_rank = 1 and project_id is not null
                     order by
                         annotated_at desc nulls last,
                         source_file desc,

@@ -1,45 +1,90 @@
-"""Annotation files coming back from labeling tools: where they go, and what a valid one is.
+"""Annotation files coming back from labeling tools: the one parser that both checks and loads them.
 
 The annotations folder (``LABELING_ANNOTATIONS_DIR``, default ``data/annotations``) has one
-subfolder per tool; every file there is read on every build:
+subfolder per tool:
 
 ``label_studio/*.json``
     Label Studio JSON exports: an array of tasks, each with ``data`` (our tasks carry the
-    project id as ``data.id``) and ``annotations`` (``completed_by``, ``result``,
-    ``was_cancelled``, ``ground_truth``, ``lead_time``...). ``completed_by`` may be a user id or
-    the user object (the export API with ``annotations__completed_by: {only_id: false}``, what
-    ``scripts/label_studio.py pull`` asks for, gives the email).
+    project id as ``data.id``) and ``annotations`` (``id``, ``completed_by``, ``result``,
+    ``was_cancelled``, ``ground_truth``, ``lead_time``, ``updated_at``). ``completed_by`` is a
+    user id or the user object (the export API with ``annotations__completed_by: {only_id:
+    false}``, what ``scripts/label_studio.py pull`` asks for, gives the email). A result is a
+    ``choices`` result (``value.choices``: the tags chosen) or a ``taxonomy`` result
+    (``value.taxonomy``: paths in the taxonomy, the last element of each path being the tag).
 ``doccano/*.jsonl``
     Doccano text-classification exports: one object per line with ``text``, ``label`` (a list
-    of tag names) and the project id as ``meta.id`` (our tasks) or ``project_id``; the annotator is the line's ``user`` or ``annotator``, else the file's name (Doccano
-    exports one ``<user>.jsonl`` per annotator).
+    of tag names, or one name) and the project id as ``meta.id`` (our tasks) or
+    ``project_id``; the annotator is the line's ``user`` or ``annotator``, else the file's name
+    (Doccano exports one ``<user>.jsonl`` per annotator).
 ``prodigy/*.jsonl``
     Prodigy ``db-out`` exports: one object per line with ``answer`` (``accept``, ``reject`` or
     ``ignore``), ``meta.id``, and either ``accept`` (the options chosen, choice interface) or
     ``label`` (binary text classification); the annotator is ``_annotator_id`` (or
     ``_session_id``), else the file's name.
 
-The dbt-duckdb plugin defines one table macro per tool on every connection
-(``table_macro_sql``), which reads that tool's files with DuckDB's ``read_json_objects``, one row
-per task or line with its file name (an empty relation when there are none); the staging models
-unpack them. ``check_annotation_file`` is the preflight: a file that is not valid JSON, or not
-the shape its folder promises, stops the build with its name, the place and the problem, before
-anything is loaded. What a well-formed file says (a cancelled annotation, an unknown project, a
-tag outside the taxonomy) is not an error: ``annotation_audit`` accounts for it.
+**One parser, one verdict.** ``read_folder`` parses every file once, with one strict JSON
+reading, and returns both the problems (the up-front check: a file that is not its tool's
+export stops the build, naming the file, the place and the problem) and the annotation records
+the build loads (``RECORD_COLUMNS``, one per annotation). The records are written as canonical
+JSON lines (``write_records``) that DuckDB and Spark read with a fixed schema, so the engines
+never parse a tool's file themselves and what was checked is exactly what is loaded. What the
+reading refuses, because parsers disagree on it or it cannot be one person's answer:
+
+* a key twice in one object (``{"id": 121, "id": 123}``: which one counts depends on the parser);
+* a lone UTF-16 surrogate (``"\\ud83d"``): not a character, refused by some readers;
+* ``completed_by`` that names nobody (``{}``, ``null``): two people would merge into one;
+* a result type other than ``choices`` and ``taxonomy`` (spans, ratings, text areas: not a tag);
+* Label Studio files whose user *numbers* come from different instances (the same annotation
+  id for another task or user): user 1 of one instance is not user 1 of another.
+
+A UTF-8 byte order mark is accepted and skipped, as in the raw CSV files and the seeds. JSON
+lines end at ``\\n`` only (a raw U+2028 inside a string is part of the line, as JSON allows).
+
+**Every file is read or refused by name.** In the annotations folder only the tools' folders,
+a README and hidden files (a name starting with ``.``, such as ``.gitkeep``) may stand; in a
+tool's folder only that tool's export files (by suffix, any case). Anything else (a Label
+Studio CSV export, a file without a suffix, a subfolder, a broken link, a ``.json`` in
+``doccano/``) is refused with what to do instead. A folder named by ``LABELING_ANNOTATIONS_DIR``
+must exist; the default folder may be absent (no annotations).
+
+What a well-formed file says (a cancelled annotation, an unknown project, a tag outside the
+taxonomy, an answer given twice) is not an error: ``annotation_audit`` accounts for it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labeling.paths import sql_string
-
 DEFAULT_DIR = "data/annotations"
 PRODIGY_ANSWERS = ("accept", "reject", "ignore")
+#: Result types of a single-label classification config that name a tag.
+LABEL_STUDIO_RESULT_TYPES = ("choices", "taxonomy")
 MAX_PROBLEMS = 5
+#: Files allowed at the top of the annotations folder besides the tools' folders.
+README_NAMES = ("readme", "readme.md", "readme.txt")
+
+#: The loaded records' columns and their SQL types: the ``annotations.records`` source on both
+#: engines (DuckDB's ``read_json`` and Spark's JSON reader take this schema).
+RECORD_COLUMNS = {
+    "tool": "varchar",
+    "source_file": "varchar",
+    "record_number": "bigint",
+    "annotation_number": "bigint",
+    "source_annotation_id": "varchar",
+    "raw_project_id": "varchar",
+    "annotator": "varchar",
+    "choices": "varchar[]",
+    "was_cancelled": "boolean",
+    "answer": "varchar",
+    "is_ground_truth": "boolean",
+    "lead_time_seconds": "double",
+    "annotated_at": "varchar",
+}
 
 
 @dataclass(frozen=True)
@@ -48,37 +93,103 @@ class Tool:
 
     name: str
     suffix: str
-    json_format: str  # read_json_objects' format: array or newline_delimited
     described: str
-
-    def files(self, folder: Path) -> list[Path]:
-        """The tool's export files in the annotations folder, in name order."""
-        sub = folder / self.name
-        return sorted(p for p in sub.glob(f"*{self.suffix}") if p.is_file()) if sub.is_dir() else []
+    #: What to do with a file of another suffix in this tool's folder, by suffix.
+    instead: tuple[tuple[str, str], ...] = ()
 
 
 TOOLS = (
-    Tool("label_studio", ".json", "array", "a Label Studio JSON export (an array of tasks)"),
-    Tool("doccano", ".jsonl", "newline_delimited", "a Doccano JSONL export (one object per line)"),
-    Tool("prodigy", ".jsonl", "newline_delimited", "a Prodigy JSONL export (one object per line)"),
+    Tool("label_studio", ".json", "a Label Studio JSON export (an array of tasks)", (
+        (".csv", "a Label Studio CSV export is not read: export the project as JSON (scripts/label_studio.py "
+                 "pull does) and put the .json here"),
+        (".tsv", "a Label Studio TSV export is not read: export the project as JSON (scripts/label_studio.py "
+                 "pull does) and put the .json here"),
+        (".jsonl", "Label Studio's JSON export is one .json array of tasks; export as JSON (not JSON-MIN or "
+                   "JSONL), or move a Doccano or Prodigy file to its own folder"),
+    )),
+    Tool("doccano", ".jsonl", "a Doccano JSONL export (one object per line)", (
+        (".json", "Doccano's text-classification export read here is JSONL: export as JSONL and name it "
+                  "<user>.jsonl, or move a Label Studio export to label_studio/"),
+        (".csv", "a Doccano CSV export is not read: export as JSONL (<user>.jsonl)"),
+    )),
+    Tool("prodigy", ".jsonl", "a Prodigy JSONL export (one object per line)", (
+        (".json", "prodigy db-out writes JSONL: save its output as <dataset>.jsonl, or move a Label Studio "
+                  "export to label_studio/"),
+    )),
 )
 
 
-def table_macro_sql(tool: Tool, folder: Path) -> str:
-    """``create temp macro labeling_annotations_<tool>()``: the tool's files as rows of
-    (``filename``, ``json``), or an empty relation of that shape when there are none."""
-    files = tool.files(folder)
-    if files:
-        listed = "[" + ", ".join(sql_string(p) for p in files) + "]"
-        body = (f"select filename, json from read_json_objects({listed}, format = '{tool.json_format}', "
-                "filename = true)")
-    else:
-        body = "select cast(null as varchar) as filename, cast(null as json) as json where false"
-    return f"create or replace temp macro labeling_annotations_{tool.name}() as table {body}"
+@dataclass
+class Reading:
+    """What ``read_folder`` found: the files it read, the records they hold and the problems."""
+
+    files: list[tuple[Tool, Path]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
-def _problem(path: Path, where: str, text: str) -> str:
-    return f"{path.name}{' ' + where if where else ''}: {text}"
+class _Refused(ValueError):
+    """One file's problem, with its place (``task 3``, ``line 2``...)."""
+
+    def __init__(self, where: str, text: str) -> None:
+        super().__init__(f"{where}: {text}" if where else text)
+
+
+class _Object(dict):  # type: ignore[type-arg]
+    """A JSON object that remembers the keys it was given twice."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    result = _Object(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        result.repeated = tuple(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+    return result
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, object_pairs_hook=_object)
+
+
+def _ambiguity(value: Any, path: str = "") -> str:
+    """Why ``value`` would not read the same in every JSON reader ('' when it would)."""
+    if isinstance(value, _Object) and value.repeated:
+        return (f"the key {value.repeated[0]!r} appears twice in {path or 'one object'}; JSON readers "
+                "disagree on which one counts, so the file is refused: keep one")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _ambiguity(key, f"{path}.{key}" if path else key) or \
+                _ambiguity(item, f"{path}.{key}" if path else key)
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = _ambiguity(item, f"{path}[{index}]")
+            if problem:
+                return problem
+    elif isinstance(value, str) and any("\ud800" <= char <= "\udfff" for char in value):
+        char = next(char for char in value if "\ud800" <= char <= "\udfff")
+        return (f"{path or 'a string'} holds a lone UTF-16 surrogate (\\u{ord(char):04x}), which is not a "
+                "character; re-export the file")
+    return ""
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _Refused("", f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _scalar_text(value: Any) -> str | None:
+    """A JSON scalar as text, as SQL's JSON text extraction gives it (numbers as written)."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _is_id(value: Any) -> bool:
@@ -86,66 +197,159 @@ def _is_id(value: Any) -> bool:
         isinstance(value, str) and value.strip() != "")
 
 
-def _label_studio(path: Path) -> list[str]:
+def _flag(record: dict[str, Any], key: str) -> bool:
+    value = record.get(key, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _Refused("", f"has {key} {value!r}; expected true or false")
+    return value
+
+
+def _seconds(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
     try:
-        tasks = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        return [_problem(path, "", f"is not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment.isoformat(sep=" ", timespec="microseconds")
+
+
+def _iso_time(value: Any, key: str) -> str | None:
+    """An ISO 8601 time (Label Studio's ``updated_at``) as UTC text, NULL when absent."""
+    if value is None:
+        return None
+    try:
+        return _utc_text(dt.datetime.fromisoformat(str(value)))
+    except ValueError:
+        raise _Refused("", f"has {key} {value!r}, which is not an ISO 8601 time") from None
+
+
+def _epoch_time(value: Any, key: str) -> str | None:
+    """Seconds since 1970 (Prodigy's ``_timestamp``) as UTC text, NULL when absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Refused("", f"has {key} {value!r}; expected seconds since 1970")
+    return _utc_text(dt.datetime.fromtimestamp(value, dt.timezone.utc))
+
+
+def _record(tool: Tool, source_file: str, record_number: int, annotation_number: int, **values: Any) -> dict[str, Any]:
+    record = {"tool": tool.name, "source_file": source_file, "record_number": record_number,
+              "annotation_number": annotation_number}
+    record.update(values)
+    return {column: record.get(column) for column in RECORD_COLUMNS}
+
+
+# -- Label Studio -------------------------------------------------------------------------------
+def _label_studio_annotator(annotation: dict[str, Any]) -> tuple[str, bool]:
+    """The annotator of a Label Studio annotation, and whether it is only an instance's number."""
+    who = annotation.get("completed_by")
+    if isinstance(who, dict):
+        email, number = who.get("email"), who.get("id")
+        if isinstance(email, str) and email.strip():
+            return email, False
+        if _is_id(number):
+            return f"label_studio:user:{number}", True
+        raise _Refused("", "has a completed_by without email or id: it names nobody, and annotations of "
+                           "different people would merge")
+    if _is_id(who):
+        return f"label_studio:user:{who}", True
+    raise _Refused("", "has no completed_by (who annotated it)" if who is None else
+                   f"has completed_by {who!r}, which names nobody (expected a user id or user object)")
+
+
+def _label_studio_choices(result: Any) -> list[str]:
+    if not isinstance(result, list):
+        raise _Refused("", "has a result that is not a list")
+    chosen: list[str] = []
+    for number, item in enumerate(result, 1):
+        if not isinstance(item, dict):
+            raise _Refused(f"result {number}", "is not a JSON object")
+        kind = item.get("type")
+        value = item.get("value")
+        if kind not in LABEL_STUDIO_RESULT_TYPES:
+            raise _Refused(f"result {number}", f"has type {kind!r}; a single-label classification is read from "
+                                               f"{' and '.join(LABEL_STUDIO_RESULT_TYPES)} results only "
+                                               "(use this project's label_config.xml)")
+        if not isinstance(value, dict):
+            raise _Refused(f"result {number}", "has no value object")
+        if kind == "choices":
+            choices = value.get("choices", [])
+            if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+                raise _Refused(f"result {number}", "has value.choices that is not a list of tag names")
+            chosen += choices
+        else:
+            paths = value.get("taxonomy", [])
+            if not isinstance(paths, list) or not all(
+                    isinstance(p, list) and p and all(isinstance(n, str) for n in p) for p in paths):
+                raise _Refused(f"result {number}", "has value.taxonomy that is not a list of paths of tag names")
+            chosen += [p[-1] for p in paths]
+    return chosen
+
+
+def _read_label_studio(tool: Tool, path: Path, source_file: str, reading: Reading) -> list[str]:
+    try:
+        tasks = _loads(_text(path))
     except json.JSONDecodeError as exc:
-        return [_problem(path, f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {exc.msg}")]
+        return [f"line {exc.lineno} column {exc.colno}: not valid JSON: {exc.msg}"]
     if not isinstance(tasks, list):
-        return [_problem(path, "", f"expected a JSON array of tasks (Label Studio's JSON export), "
-                                   f"found a JSON {type(tasks).__name__}")]
+        return [f"expected a JSON array of tasks (Label Studio's JSON export), found a JSON "
+                f"{'object' if isinstance(tasks, dict) else type(tasks).__name__}"]
     problems = []
     for number, task in enumerate(tasks, 1):
         where = f"task {number}" + (f" (Label Studio id {task.get('id')})" if isinstance(task, dict) and "id" in task else "")
-        if not isinstance(task, dict):
-            problems.append(_problem(path, where, "is not a JSON object"))
-            continue
-        data = task.get("data")
-        if not isinstance(data, dict) or not _is_id(data.get("id")):
-            problems.append(_problem(path, where, "has no data.id (the project id): import the tasks "
-                                                  "this project exports (exports/annotation/tasks.label_studio.json)"))
-        annotations = task.get("annotations", [])
-        if not isinstance(annotations, list):
-            problems.append(_problem(path, where, "has annotations that are not a list"))
-            continue
-        for index, annotation in enumerate(annotations, 1):
-            at = f"{where}, annotation {index}"
-            if not isinstance(annotation, dict):
-                problems.append(_problem(path, at, "is not a JSON object"))
-            elif not isinstance(annotation.get("result", []), list):
-                problems.append(_problem(path, at, "has a result that is not a list"))
-            elif annotation.get("completed_by") is None:
-                problems.append(_problem(path, at, "has no completed_by (who annotated it)"))
-        if len(problems) >= MAX_PROBLEMS:
-            break
-    return problems
-
-
-def _json_lines(path: Path, check_line: Any) -> list[str]:
-    problems = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        return [_problem(path, "", f"is not UTF-8 text ({exc.reason} at byte {exc.start})")]
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(_problem(path, f"line {number} column {exc.colno}", f"not valid JSON: {exc.msg}"))
-        else:
-            if not isinstance(record, dict):
-                problems.append(_problem(path, f"line {number}", "is not a JSON object"))
-            else:
-                problem = check_line(record)
-                if problem:
-                    problems.append(_problem(path, f"line {number}", problem))
+            if not isinstance(task, dict):
+                raise _Refused("", "is not a JSON object")
+            ambiguity = _ambiguity(task)
+            if ambiguity:
+                raise _Refused("", ambiguity)
+            data = task.get("data")
+            if not isinstance(data, dict) or not _is_id(data.get("id")):
+                raise _Refused("", "has no data.id (the project id): import the tasks this project exports "
+                                   "(exports/annotation/tasks.label_studio.json)")
+            annotations = task.get("annotations", [])
+            if not isinstance(annotations, list):
+                raise _Refused("", "has annotations that are not a list")
+            for index, annotation in enumerate(annotations, 1):
+                try:
+                    if not isinstance(annotation, dict):
+                        raise _Refused("", "is not a JSON object")
+                    annotator, numbered = _label_studio_annotator(annotation)
+                    reading.records.append(_record(
+                        tool, source_file, number, index,
+                        source_annotation_id=_scalar_text(annotation.get("id")),
+                        raw_project_id=_scalar_text(data["id"]),
+                        annotator=annotator,
+                        choices=_label_studio_choices(annotation.get("result", [])),
+                        was_cancelled=_flag(annotation, "was_cancelled"),
+                        is_ground_truth=_flag(annotation, "ground_truth"),
+                        lead_time_seconds=_seconds(annotation.get("lead_time")),
+                        annotated_at=_iso_time(annotation.get("updated_at"), "updated_at"),
+                    ) | {"_numbered_user": numbered})
+                except _Refused as exc:
+                    raise _Refused(f"annotation {index}", str(exc)) from None
+        except _Refused as exc:
+            problems.append(f"{where}, {exc}" if str(exc).startswith("annotation ") else f"{where}: {exc}")
         if len(problems) >= MAX_PROBLEMS:
             break
     return problems
+
+
+# -- JSON lines (Doccano, Prodigy) ----------------------------------------------------------------
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered non-blank lines; a line ends at ``\\n`` only (JSON strings may hold U+2028)."""
+    for number, line in enumerate(_text(path).split("\n"), 1):
+        line = line.removesuffix("\r")
+        if line.strip():
+            yield number, line
 
 
 def _project_id(record: dict[str, Any]) -> Any:
@@ -153,53 +357,193 @@ def _project_id(record: dict[str, Any]) -> Any:
     return meta.get("id") if isinstance(meta, dict) and "id" in meta else record.get("project_id")
 
 
-def _doccano_line(record: dict[str, Any]) -> str:
-    if not _is_id(_project_id(record)):
-        return "has no project id (meta.id, as in this project's doccano tasks, or project_id)"
-    label = record.get("label", [])
+def _file_annotator(tool: Tool, source_file: str) -> str:
+    return f"{tool.name}:{Path(source_file).stem}"
+
+
+def _doccano(tool: Tool, source_file: str, number: int, line: dict[str, Any]) -> dict[str, Any]:
+    if not _is_id(_project_id(line)):
+        raise _Refused("", "has no project id (meta.id, as in this project's doccano tasks, or project_id)")
+    label = line.get("label", [])
     if isinstance(label, str):
-        return ""
+        label = [label]
     if not isinstance(label, list) or not all(isinstance(item, str) for item in label):
-        return ("has a label that is not a list of tag names (a text-classification export; "
-                "span labels are not tags)")
-    return ""
+        raise _Refused("", "has a label that is not a list of tag names (a text-classification export; "
+                           "span labels are not tags)")
+    annotator = _scalar_text(line.get("user")) or _scalar_text(line.get("annotator"))
+    return _record(tool, source_file, number, 1, source_annotation_id=_scalar_text(line.get("id")),
+                   raw_project_id=_scalar_text(_project_id(line)),
+                   annotator=annotator or _file_annotator(tool, source_file), choices=label,
+                   was_cancelled=False, is_ground_truth=False)
 
 
-def _prodigy_line(record: dict[str, Any]) -> str:
-    if record.get("answer") not in PRODIGY_ANSWERS:
-        return f"has answer {record.get('answer')!r}; expected one of {', '.join(PRODIGY_ANSWERS)}"
-    if not _is_id(_project_id(record)):
-        return "has no project id (meta.id, as in this project's prodigy tasks)"
-    accept = record.get("accept")
-    if accept is not None and (not isinstance(accept, list) or not all(isinstance(a, (str, int)) for a in accept)):
-        return "has an accept that is not a list of option ids"
-    if accept is None and not isinstance(record.get("label"), str):
-        return "has neither accept (choice interface) nor label (binary classification)"
-    return ""
+def _prodigy(tool: Tool, source_file: str, number: int, line: dict[str, Any]) -> dict[str, Any]:
+    answer = line.get("answer")
+    if answer not in PRODIGY_ANSWERS:
+        raise _Refused("", f"has answer {answer!r}; expected one of {', '.join(PRODIGY_ANSWERS)}")
+    meta = line.get("meta")
+    if not (isinstance(meta, dict) and _is_id(meta.get("id"))):
+        raise _Refused("", "has no project id (meta.id, as in this project's prodigy tasks)")
+    accept = line.get("accept")
+    if accept is not None:
+        if not isinstance(accept, list) or not all(
+                isinstance(a, (str, int)) and not isinstance(a, bool) for a in accept):
+            raise _Refused("", "has an accept that is not a list of option ids")
+        choices = [str(a) for a in accept]
+    elif isinstance(line.get("label"), str):
+        choices = [line["label"]] if answer == "accept" else []
+    else:
+        raise _Refused("", "has neither accept (choice interface) nor label (binary classification)")
+    annotator = _scalar_text(line.get("_annotator_id")) or _scalar_text(line.get("_session_id"))
+    return _record(tool, source_file, number, 1, source_annotation_id=_scalar_text(line.get("_task_hash")),
+                   raw_project_id=_scalar_text(meta["id"]),
+                   annotator=annotator or _file_annotator(tool, source_file), choices=choices,
+                   was_cancelled=False, answer=answer, is_ground_truth=False,
+                   annotated_at=_epoch_time(line.get("_timestamp"), "_timestamp"))
 
 
-def check_annotation_file(tool: Tool, path: Path) -> list[str]:
-    """Problems that make a file unreadable as its tool's export (at most ``MAX_PROBLEMS``)."""
-    if tool.name == "label_studio":
-        return _label_studio(path)
-    return _json_lines(path, _doccano_line if tool.name == "doccano" else _prodigy_line)
-
-
-def check_annotations(folder: Path, shown: str) -> list[str]:
-    """Every problem of the annotations folder: malformed files, and export files dropped where
-    no tool's folder would read them."""
-    if not folder.exists():
-        return []
-    if not folder.is_dir():
-        return [f"{shown} is a file; the annotations folder must be a folder "
-                f"(with {', '.join(t.name + '/' for t in TOOLS)})"]
-    problems = [
-        f"{shown}/{stray.name}: an export file outside the tools' folders is not read; move it "
-        f"into {shown}/label_studio/ (Label Studio .json), {shown}/doccano/ or {shown}/prodigy/ (.jsonl)"
-        for stray in sorted(folder.iterdir()) if stray.is_file() and stray.suffix in (".json", ".jsonl")
-    ]
-    for tool in TOOLS:
-        for path in tool.files(folder):
-            problems += [f"{shown}/{tool.name}/{problem} (expected {tool.described})"
-                         for problem in check_annotation_file(tool, path)]
+def _read_json_lines(tool: Tool, path: Path, source_file: str, reading: Reading) -> list[str]:
+    unpack: Callable[[Tool, str, int, dict[str, Any]], dict[str, Any]] = _doccano if tool.name == "doccano" else _prodigy
+    problems = []
+    for number, line in _lines(path):
+        try:
+            try:
+                record = _loads(line)
+            except json.JSONDecodeError as exc:
+                raise _Refused(f"column {exc.colno}", f"not valid JSON: {exc.msg}") from None
+            if not isinstance(record, dict):
+                raise _Refused("", "is not a JSON object")
+            ambiguity = _ambiguity(record)
+            if ambiguity:
+                raise _Refused("", ambiguity)
+            reading.records.append(unpack(tool, source_file, number, record))
+        except _Refused as exc:
+            problems.append(f"line {number}{' ' if str(exc).startswith('column ') else ': '}{exc}")
+        if len(problems) >= MAX_PROBLEMS:
+            break
     return problems
+
+
+# -- the folder -----------------------------------------------------------------------------------
+def _refusal(entry: Path, shown: str, tool: Tool | None) -> str:
+    """Why ``entry`` (not an export file of its folder) is refused, and what to do instead."""
+    name = f"{shown}/{tool.name + '/' if tool else ''}{entry.name}"
+    if entry.is_symlink() and not entry.exists():
+        return f"{name}: a symbolic link to {entry.readlink()}, which does not exist; fix or remove the link"
+    if tool is None:
+        if entry.is_dir():
+            return (f"{name}/: not a tool's folder, so nothing in it is read; annotation exports go in "
+                    f"{', '.join(shown + '/' + t.name + '/' for t in TOOLS)}")
+        return (f"{name}: an export file outside the tools' folders is not read; move it into "
+                f"{shown}/label_studio/ (Label Studio .json), {shown}/doccano/ or {shown}/prodigy/ (.jsonl)")
+    if entry.is_dir():
+        return (f"{name}/: a folder inside {tool.name}/ is not read; move its exports up into "
+                f"{shown}/{tool.name}/")
+    for suffix, instead in tool.instead:
+        if entry.suffix.lower() == suffix:
+            return f"{name}: {instead}"
+    return (f"{name}: not read: {tool.name}/ holds {tool.described} files named *{tool.suffix}; rename it if "
+            f"it is one, or move it out of the annotations folder")
+
+
+def listed_files(folder: Path, shown: str) -> tuple[list[tuple[Tool, Path]], list[str]]:
+    """Every export file of the folder, by tool and name, and the refusal of every other entry."""
+    files: list[tuple[Tool, Path]] = []
+    problems: list[str] = []
+    tools = {tool.name: tool for tool in TOOLS}
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        tool = tools.get(entry.name)
+        if tool is None or not entry.is_dir():
+            if entry.is_file() and entry.name.lower() in README_NAMES:
+                continue
+            problems.append(_refusal(entry, shown, None))
+            continue
+        for file in sorted(entry.iterdir()):
+            if file.name.startswith("."):
+                continue
+            if file.is_file() and file.suffix.lower() == tool.suffix:
+                files.append((tool, file))
+            else:
+                problems.append(_refusal(file, shown, tool))
+    return files, problems
+
+
+def _instances_mixed(records: list[dict[str, Any]]) -> list[str]:
+    """Label Studio files that give one annotation id to different tasks or users come from
+    different instances; where their annotators are only user numbers, refuse them."""
+    seen: dict[str, dict[str, Any]] = {}
+    problems = []
+    for record in records:
+        if record["tool"] != "label_studio" or record["source_annotation_id"] is None:
+            continue
+        first = seen.setdefault(record["source_annotation_id"], record)
+        if first is record or first["source_file"] == record["source_file"]:
+            continue
+        differs = (first["raw_project_id"], first["annotator"]) != (record["raw_project_id"], record["annotator"])
+        if differs and (first["_numbered_user"] or record["_numbered_user"]):
+            problems.append(
+                f"label_studio/: {first['source_file']} task {first['record_number']} and {record['source_file']} "
+                f"task {record['record_number']} both hold annotation id {record['source_annotation_id']}, for "
+                "another project or user: the files come from different Label Studio instances, and their "
+                f"annotators are only user numbers ({first['annotator']}, {record['annotator']}), which name "
+                "different people in each instance. Export with the users' emails (scripts/label_studio.py "
+                "pull does), or keep one instance's files")
+            if len(problems) >= MAX_PROBLEMS:
+                break
+    return problems
+
+
+def read_folder(folder: Path, shown: str, named: bool = False) -> Reading:
+    """Parse every annotation file of ``folder`` (shown to people as ``shown``): the files, the
+    records they hold and every problem. ``named``: the folder was named by the user
+    (``LABELING_ANNOTATIONS_DIR``), so it must exist."""
+    reading = Reading()
+    if not folder.exists():
+        if named or folder.is_symlink():
+            reading.problems.append(
+                f"{shown}: the annotations folder does not exist (LABELING_ANNOTATIONS_DIR names it); "
+                f"create it, fix the name, or unset the variable to read {DEFAULT_DIR}")
+        return reading
+    if not folder.is_dir():
+        reading.problems.append(f"{shown} is a file; the annotations folder must be a folder "
+                                f"(with {', '.join(t.name + '/' for t in TOOLS)})")
+        return reading
+    reading.files, reading.problems = listed_files(folder, shown)
+    for tool, path in reading.files:
+        source_file = f"{tool.name}/{path.name}"
+        read = _read_label_studio if tool.name == "label_studio" else _read_json_lines
+        try:
+            problems = read(tool, path, source_file, reading)
+        except _Refused as exc:
+            problems = [str(exc)]
+        reading.problems += [f"{shown}/{source_file}{' ' if p.startswith(('line ', 'task ')) else ': '}{p} "
+                             f"(expected {tool.described})" for p in problems]
+    if not reading.problems:
+        reading.problems = [f"{shown}/{p}" for p in _instances_mixed(reading.records)]
+    return reading
+
+
+def record_line(record: dict[str, Any]) -> str:
+    """One loaded record as a canonical JSON line (ASCII only, every column, nothing else)."""
+    return json.dumps({column: record[column] for column in RECORD_COLUMNS}, ensure_ascii=True)
+
+
+def write_records(reading: Reading, path: Path) -> Path:
+    """Write the records of a reading that has no problems as JSON lines, for the engines."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".partial")
+    records = [] if reading.problems else reading.records
+    temporary.write_text("".join(record_line(r) + "\n" for r in records), encoding="ascii")
+    temporary.replace(path)
+    return path
+
+
+def records_sql(path: Path | str) -> str:
+    """DuckDB SQL reading the records file with its fixed schema (``RECORD_COLUMNS``)."""
+    from labeling.paths import sql_string
+
+    columns = ", ".join(f"{sql_string(name)}: {sql_string(kind)}" for name, kind in RECORD_COLUMNS.items())
+    return (f"select * from read_json({sql_string(path)}, format = 'newline_delimited', "
+            f"columns = {{{columns}}})")

@@ -7,7 +7,8 @@
   builds (``.build/``), the exports, the benchmarks and the tests;
 * the raw files (``LABELING_RAW_DIR``) and annotation exports (``LABELING_ANNOTATIONS_DIR``)
   when they lie outside the project, or under one of the skipped folders;
-* every ``LABELING_*`` and ``DBT_*`` environment variable;
+* through symbolic links, what they point to (a broken link: where it points);
+* every ``LABELING_*`` and ``DBT_*`` environment variable (but ``NOT_INPUTS``);
 * the name and version of every installed Python distribution (dbt, DuckDB, scikit-learn...).
 
 ``exclude`` leaves folders out (the batch plan leaves out the raw folder's ``batches/``, which
@@ -28,25 +29,38 @@ from labeling.publish import sha256_of
 #: Top-level folders a build never reads (or writes itself).
 SKIPPED_AT_TOP = {".git", "target", "logs", "exports", ".build", "benchmarks", "pytests", "ci-artifacts",
                   "docs-site", ".labelstudio", ".pytest_cache", ".ci", "spark"}
+#: Environment variables that are not inputs of a build: the fingerprint ``make build`` hands
+#: the build to record in its manifests (``scripts/up_to_date.py``).
+NOT_INPUTS = {"LABELING_INPUT_FINGERPRINT"}
 #: Names skipped at any depth.
 SKIPPED_ANYWHERE = {"__pycache__", ".DS_Store"}
 
 
 def project_files(folder: Path, root: Path, exclude: Iterable[Path] = ()) -> list[Path]:
-    """Regular files under ``folder``, sorted, without the skipped folders, ``exclude`` and
-    DuckDB files."""
+    """Files under ``folder``, sorted, without the skipped folders, ``exclude`` and DuckDB files.
+
+    Symbolic links are followed, as the build follows them: a linked raw file or batch folder
+    counts by what it points to (a folder reached twice through links is read once), and a
+    broken link is listed too (``fingerprint`` hashes where it points)."""
     excluded = {path.resolve() for path in exclude}
     found = []
-    for current, dirs, names in os.walk(folder):
+    visited: set[Path] = set()
+    for current, dirs, names in os.walk(folder, followlinks=True):
         here = Path(current)
+        real = here.resolve()
+        if real in visited:
+            dirs[:] = []
+            continue
+        visited.add(real)
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_ANYWHERE and not d.startswith(".venv")
                          and not (here == root and d in SKIPPED_AT_TOP)
                          and (here / d).resolve() not in excluded)
         for name in sorted(names):
             path = here / name
-            if name in SKIPPED_ANYWHERE or ".duckdb" in name or not path.is_file() or path.is_symlink():
+            if name in SKIPPED_ANYWHERE or ".duckdb" in name:
                 continue
-            found.append(path)
+            if path.is_file() or (path.is_symlink() and not path.exists()):
+                found.append(path)
     return found
 
 
@@ -70,9 +84,12 @@ def fingerprint(root: Path, environ: Mapping[str, str] | None = None, exclude: I
     for folder in folders:
         add("folder", str(folder))
         for path in project_files(folder, root, exclude):
-            add(str(path.relative_to(folder)), sha256_of(path))
+            if path.exists():
+                add(str(path.relative_to(folder)), sha256_of(path))
+            else:
+                add(str(path.relative_to(folder)), "broken link", os.readlink(path))
     for name in sorted(environ):
-        if name.startswith(("LABELING_", "DBT_")):
+        if name.startswith(("LABELING_", "DBT_")) and name not in NOT_INPUTS:
             add("env", name, environ[name])
     for dist in sorted((d.metadata["Name"] or "", d.version) for d in distributions()):
         add("dist", *dist)

@@ -107,8 +107,8 @@ def describe_inputs(inputs: dict[str, Path], annotation_folder: Path | None = No
     ``annotations/<tool>/<file>``."""
     files = dict(inputs)
     if annotation_folder is not None:
-        files.update({f"annotations/{tool.name}/{path.name}": path
-                      for tool in annotations.TOOLS for path in tool.files(annotation_folder)})
+        files.update({f"annotations/{tool.name}/{path.name}": path for tool, path in
+                      (annotations.listed_files(annotation_folder, "")[0] if annotation_folder.is_dir() else [])})
     return {name: {"path": str(path), "sha256": sha256_of(path), "bytes": path.stat().st_size}
             for name, path in sorted(files.items())}
 
@@ -435,6 +435,71 @@ class Generations:
                 shutil.rmtree(build, ignore_errors=True)
 
 
+DATABASE_RECORD = "database.json"
+
+
+def record_database(database: Path) -> None:
+    """Write, beside a build's database in its generation folder, the file's size and
+    modification time as published (``database.json``): ``scripts/up_to_date.py`` trusts the
+    published database only while it is still that file, unwritten since."""
+    if not database.is_file():
+        return
+    stat = database.stat()
+    record = database.parent / DATABASE_RECORD
+    record.write_text(json.dumps({"file": database.name, "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}),
+                      encoding="utf-8")
+    fsync_path(record)
+
+
+def published_database_changed(main: Path) -> str:
+    """'' when the published database (``main``, resolved through the generations) is the file
+    its build published, unwritten since; else what changed."""
+    database = main.resolve()
+    record = database.parent / DATABASE_RECORD
+    try:
+        recorded = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"no record of {main.name} as its build published it"
+    if not database.is_file():
+        return f"{main.name} is missing"
+    stat = database.stat()
+    if (stat.st_size, stat.st_mtime_ns) != (recorded.get("bytes"), recorded.get("mtime_ns")):
+        when = dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc).isoformat(timespec="seconds")
+        return f"{main.name} was written after its build published it (modified {when})"
+    wals = [p for p in {wal_of(main), wal_of(database)} if p.exists() and p.stat().st_size > 0]
+    if wals:
+        return f"{main.name} has writes pending in {wals[0].name}"
+    return ""
+
+
+def published_exports_changed(export_dir: Path) -> str:
+    """'' when every file the published manifests list is there, under its stable name too,
+    with the sha256 the manifest gives; else the first that is not."""
+    current = export_dir / CURRENT
+    if not current.is_dir():
+        return f"{current} is missing"
+    version = current.resolve()
+    manifests = sorted(version.rglob(f"*{MANIFEST}"))  # manifest.json, annotation/tasks.manifest.json...
+    if not manifests:
+        return f"{current} holds no {MANIFEST}"
+    for entry in sorted(version.iterdir()):
+        link = export_dir / entry.name
+        if not link.is_symlink() or os.readlink(link) != f"{CURRENT}/{entry.name}" or not link.exists():
+            return f"the published name {link} is missing or points elsewhere"
+    for manifest_path in manifests:
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return f"{manifest_path} is not readable JSON"
+        for name, described in sorted(manifest.get("files", {}).items()):
+            path = version / name
+            if not path.is_file():
+                return f"the published export {path.relative_to(version)} is missing"
+            if path.stat().st_size != described.get("bytes") or sha256_of(path) != described.get("sha256"):
+                return f"the published export {path.relative_to(version)} differs from what its build wrote"
+    return ""
+
+
 @dataclass
 class Publication:
     """Everything one build publishes: its database copy (``None`` when the database is not a
@@ -449,6 +514,8 @@ class Publication:
     keep_versions: int = 3
     name: str = ""
     version: Path | None = None
+    #: Set at the commit point: from then on the build is what readers see, whatever fails after.
+    switched: bool = False
 
     def __post_init__(self) -> None:
         self.name = self.name or f"{_now_stamp()}-{self.build_id}"
@@ -487,6 +554,7 @@ class Publication:
                 self.exports.link_names(version)
                 replace_symlink(self.exports.path / CURRENT, f"{VERSIONS}/{version.name}")
                 fsync_path(self.exports.path)
+                self.switched = True
                 fault("publish:switched")
                 self.exports.unlink_stale_names(version)
                 self.exports.prune()
@@ -508,7 +576,9 @@ class Publication:
         fsync_path(self.main.parent)
         fault("publish:generation")
 
+        record_database(build / self.main.name)
         generations.switch(build)
+        self.switched = True
         fault("publish:switched")
 
         generations.prune()

@@ -1,45 +1,15 @@
--- Conservation of annotations: for every annotation file, the annotations it holds (counted
--- from the raw JSON: the length of each Label Studio task's annotations list, one per JSONL
--- line) = loaded + left out in annotation_audit. Failure rows name the file and the counts.
+-- Conservation of annotations: for every annotation file, the annotations the project's
+-- annotation parser read from it (one record per Label Studio annotation, per JSONL line) =
+-- loaded + left out in annotation_audit. Failure rows name the file and the counts.
 with
-
-label_studio as (
-
-    select
-        filename,
-        sum(coalesce({{ labeling_json_array_length('json', '$.annotations') }}, 0)) as n_in_file
-    from {{ source('annotations', 'label_studio') }}
-    group by filename
-
-),
-
-json_lines as (
-
-    select
-        filename,
-        count(*) as n_in_file
-    from {{ source('annotations', 'doccano') }}
-    group by filename
-    union all
-    select
-        filename,
-        count(*) as n_in_file
-    from {{ source('annotations', 'prodigy') }}
-    group by filename
-
-),
 
 in_files as (
 
     select
-        {{ labeling_annotation_file('filename') }} as source_file,
-        n_in_file
-    from label_studio
-    union all
-    select
-        {{ labeling_annotation_file('filename') }} as source_file,
-        n_in_file
-    from json_lines
+        source_file,
+        count(*) as n_in_file
+    from {{ source('annotations', 'records') }}
+    group by source_file
 
 ),
 
