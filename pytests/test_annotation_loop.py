@@ -198,6 +198,15 @@ def test_every_annotation_is_accounted_for(project: Project, tmp_path: Path) -> 
         '{"answer": "maybe", "meta": {"id": 6}, "accept": []}\n'), "prodigy/p.jsonl line 1: has answer 'maybe'"),
     ("an export outside the tools' folders", lambda f: (f / "export.json").write_text("[]"),
      "export.json: an export file outside the tools' folders is not read"),
+    ("a key given twice", lambda f: (f / "label_studio" / "twice.json").write_text(
+        '[{"id": 1, "data": {"id": 121, "id": 123}, "annotations": []}]'),
+     "label_studio/twice.json task 1 (Label Studio id 1): the key 'id' appears twice in data"),
+    ("a Label Studio CSV export", lambda f: (f / "label_studio" / "project-1.csv").write_text("id,tag\n"),
+     "label_studio/project-1.csv: a Label Studio CSV export is not read: export the project as JSON"),
+    ("a result that is not a tag", lambda f: (f / "label_studio" / "spans.json").write_text(json.dumps(
+        [{"id": 1, "data": {"id": 6}, "annotations": [{"id": 1, "completed_by": 1, "result": [
+            {"type": "labels", "value": {"start": 0, "end": 3, "labels": ["mlops"]}}]}]}])),
+     "spans.json task 1 (Label Studio id 1), annotation 1: result 1: has type 'labels'"),
 ])
 def test_a_malformed_annotation_file_stops_the_build_and_changes_nothing(
         clone_built: Project, tmp_path: Path, name: str, write, says: str) -> None:
@@ -211,6 +220,124 @@ def test_a_malformed_annotation_file_stops_the_build_and_changes_nothing(
     assert says in result.stdout, result.stdout[-3000:]
     assert "Input check failed; nothing was loaded" in result.stdout and "Traceback" not in result.stdout
     assert (hashlib.sha256(clone_built.database.read_bytes()).hexdigest(), clone_built.export_snapshot()) == before
+
+
+def test_a_named_annotation_folder_that_is_not_there_stops_the_build(clone_built: Project) -> None:
+    before = (hashlib.sha256(clone_built.database.read_bytes()).hexdigest(), clone_built.export_snapshot())
+    result = clone_built.dbt("build", *PIPELINE_ONLY, LABELING_ANNOTATIONS_DIR="data/anotations")
+    assert result.returncode != 0
+    assert "data/anotations: the annotations folder does not exist (LABELING_ANNOTATIONS_DIR names it)" \
+        in result.stdout, result.stdout[-3000:]
+    assert (hashlib.sha256(clone_built.database.read_bytes()).hexdigest(), clone_built.export_snapshot()) == before
+
+
+def _ls_task(pid: int, annotations: list[dict], task_id: int = 1) -> dict:
+    return {"id": task_id, "data": {"id": pid, "text": f"Project {pid}"}, "annotations": annotations}
+
+
+def _ls_annotation(annotation_id: int, who: object, result: list[dict], updated: str = "2026-11-01T10:00:00Z") -> dict:
+    return {"id": annotation_id, "completed_by": who, "result": result, "was_cancelled": False,
+            "ground_truth": False, "updated_at": updated}
+
+
+def test_one_reading_refuses_what_parsers_disagree_on_and_every_stray_entry(tmp_path: Path) -> None:
+    """The parser both the check and the load use (labeling.annotations.read_folder): what it
+    refuses names the file, the place and the rule; what it accepts it loads as records."""
+    from labeling.annotations import read_folder
+
+    def reading(files: dict[str, bytes | str]) -> tuple[list[str], list[dict]]:
+        folder = tmp_path / f"case{len(list(tmp_path.iterdir()))}"
+        for name, content in files.items():
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        found = read_folder(folder, "ann")
+        return found.problems, found.records
+
+    # A raw U+2028 inside a JSON string is one line of JSONL (JSON allows it), and loads.
+    problems, records = reading({"doccano/a.jsonl": '{"label": ["mlops"], "meta": {"id": 6}, "text": "a\u2028b"}\n'})
+    assert problems == [] and [r["choices"] for r in records] == [["mlops"]]
+    # A lone surrogate is not a character: refused up front, naming the line (not later in a test).
+    problems, _ = reading({"doccano/a.jsonl": '{"label": ["mlops"], "meta": {"id": 6}, "text": "\\ud83d"}\n'})
+    assert problems and "ann/doccano/a.jsonl line 1: text holds a lone UTF-16 surrogate (\\ud83d)" in problems[0]
+    # A key twice, in JSON lines too.
+    problems, _ = reading({"prodigy/p.jsonl": '{"answer": "accept", "answer": "reject", "meta": {"id": 6}, "accept": []}\n'})
+    assert "ann/prodigy/p.jsonl line 1: the key 'answer' appears twice" in problems[0]
+    # completed_by that names nobody would merge two people: refused.
+    problems, _ = reading({"label_studio/x.json": json.dumps([_ls_task(6, [_ls_annotation(1, {}, choices_result("mlops"))])])})
+    assert "task 1 (Label Studio id 1), annotation 1: has a completed_by without email or id" in problems[0]
+    # A UTF-8 byte order mark is accepted in every file, as in the raw CSVs and the seeds.
+    problems, records = reading({"label_studio/x.json": b"\xef\xbb\xbf" + json.dumps(
+        [_ls_task(6, [_ls_annotation(1, 3, choices_result("mlops"))])]).encode()})
+    assert problems == [] and records[0]["annotator"] == "label_studio:user:3"
+    # A taxonomy result gives the last element of each path; an upper-case suffix is read.
+    taxonomy = [{"type": "taxonomy", "value": {"taxonomy": [["natural-language-processing"]]}}]
+    problems, records = reading({"label_studio/upper.JSON": json.dumps([_ls_task(6, [_ls_annotation(1, 3, taxonomy)])])})
+    assert problems == [] and records[0]["choices"] == ["natural-language-processing"]
+    # Every entry that is not an export file is refused by name, with what to do instead.
+    (tmp_path / "gone").mkdir()
+    problems, _ = reading({"label_studio/export.csv": "id\n", "label_studio/noext": "[]", "label_studio/sub/x.json": "[]",
+                           "doccano/alice.json": "{}", "notes.txt": "", "labelstudio/x.json": "[]", "README.md": "",
+                           ".gitkeep": ""})
+    (tmp_path / f"case{len(list(tmp_path.iterdir())) - 1}" / "prodigy").mkdir()
+    assert [p.split(":")[0] for p in problems] == [
+        "ann/doccano/alice.json", "ann/label_studio/export.csv", "ann/label_studio/noext", "ann/label_studio/sub/",
+        "ann/labelstudio/", "ann/notes.txt"]
+    folder = tmp_path / "links"
+    (folder / "prodigy").mkdir(parents=True)
+    (folder / "prodigy" / "db.jsonl").symlink_to(tmp_path / "gone" / "db.jsonl")
+    assert read_folder(folder, "ann").problems == [
+        f"ann/prodigy/db.jsonl: a symbolic link to {tmp_path / 'gone' / 'db.jsonl'}, which does not exist; "
+        "fix or remove the link"]
+    # A named folder that is not there is refused; the default one may be absent.
+    assert "does not exist" in read_folder(tmp_path / "typo", "data/anotations", named=True).problems[0]
+    assert read_folder(tmp_path / "typo", "data/annotations").problems == []
+    # User numbers from two Label Studio instances (the same annotation id, another task) are
+    # ambiguous: user 1 of one instance is not user 1 of the other.
+    problems, _ = reading({"label_studio/a.json": json.dumps([_ls_task(6, [_ls_annotation(1, 1, choices_result("mlops"))])]),
+                           "label_studio/b.json": json.dumps([_ls_task(9, [_ls_annotation(1, 1, choices_result("mlops"))])])})
+    assert "both hold annotation id 1, for another project or user" in problems[0]
+
+
+def test_annotations_from_several_instances_and_the_latest_answer(project: Project, tmp_path: Path) -> None:
+    """One annotator per file, each file numbering its annotations from 1 (as separate Label
+    Studio instances write them): nothing is merged by id alone. An annotator's latest answer
+    decides, even when it is left out. The records loaded are the parser's, row for row."""
+    from labeling.annotations import read_folder
+
+    folder = tmp_path / "annotations"
+    ratings = {"ann@x": {6: "mlops", 9: "computer-vision", 12: "mlops"},
+               "ben@x": {6: "mlops", 9: "computer-vision", 12: "time-series"},
+               "cat@x": {6: "mlops", 9: "natural-language-processing", 12: "time-series"}}
+    for annotator, given in ratings.items():
+        write_label_studio(folder, {annotator: given}, name=f"{annotator.split('@')[0]}.json")
+    # The same pull saved twice: one annotation, counted once.
+    (folder / "label_studio" / "ann-again.json").write_bytes((folder / "label_studio" / "ann.json").read_bytes())
+    # dan answered 15 mlops, later nlp (an alias, not in the taxonomy): nothing of dan counts on 15.
+    later = [_ls_annotation(1, {"id": 1, "email": "dan@x"}, choices_result("mlops"), "2026-11-01T10:00:00Z"),
+             _ls_annotation(2, {"id": 1, "email": "dan@x"}, choices_result("nlp"), "2026-11-02T10:00:00Z")]
+    taxonomy = [{"type": "taxonomy", "value": {"taxonomy": [["graph-learning"]]}}]
+    eve = [_ls_annotation(3, {"id": 2, "email": "eve@x"}, taxonomy)]
+    (folder / "label_studio" / "dan.json").write_text(json.dumps([_ls_task(15, later), _ls_task(18, eve, 2)]))
+    project.build(*PIPELINE_ONLY, LABELING_ANNOTATIONS_DIR=str(folder))
+
+    outcomes = dict(((f, r, a), (o, why)) for f, r, a, o, why in project.query(
+        "select source_file, record_number, annotation_number, outcome, reason from annotation_audit"))
+    assert sum(o == "loaded" for o, _ in outcomes.values()) == 10  # 9 answers of three people + eve's
+    assert {why for (f, _, _), (_, why) in outcomes.items() if f == "label_studio/ann-again.json"} == \
+        {"duplicate_in_another_file"}
+    assert outcomes[("label_studio/dan.json", 1, 1)] == ("left_out", "superseded")
+    assert outcomes[("label_studio/dan.json", 1, 2)] == ("left_out", "tag_not_in_taxonomy")
+    assert outcomes[("label_studio/dan.json", 2, 1)] == ("loaded", None)
+    votes = dict(project.query("select id, consensus_status from annotation_votes"))
+    assert votes == {6: "consensus", 9: "consensus", 12: "consensus", 18: "too_few_annotators"}
+    assert 15 not in votes
+    # What was loaded is what the check read, record for record.
+    loaded = project.query("select tool, source_file, record_number, annotation_number, raw_project_id, "
+                           "annotator, chosen_tags from annotation_audit order by all")
+    read = read_folder(folder, str(folder)).records
+    assert loaded == sorted((r["tool"], r["source_file"], r["record_number"], r["annotation_number"],
+                             r["raw_project_id"], r["annotator"], r["choices"]) for r in read)
 
 
 def test_decisions_corrections_and_history(project: Project, tmp_path: Path) -> None:

@@ -152,6 +152,9 @@ def test_a_full_disk_at_each_step_publishes_nothing_and_says_so(clone_built: Pro
     assert clone_built.export_snapshot() == exports_before
     assert published_together(clone_built) == 46
     assert not (clone_built.root / ".build" / ".build").exists()
+    # A failed build leaves nothing staged in the export folder, and its last line says so.
+    assert not (clone_built.exports / ".staging").exists()
+    assert failed.stderr.strip().splitlines()[-1].startswith("labeling: build NOT published: ")
 
     again = clone_built.dbt("build", *PIPELINE_ONLY)
     assert again.returncode == 0, again.stdout[-3000:]
@@ -208,3 +211,50 @@ def test_profile_holds_no_secrets() -> None:
         else:
             assert not any(word in value.lower() for word in secret_words), (path, value)
     assert credentials == 1  # databricks.token
+
+
+def test_a_full_disk_after_the_commit_point_says_it_was_published(clone_built: Project) -> None:
+    """After the switch the new build is what readers see: the build says it was published and
+    what failed after (the clean-up), never "NOT published ... unchanged"."""
+    add_project(clone_built)
+    result = clone_built.dbt("build", *PIPELINE_ONLY, LABELING_FAULT="publish:switched:enospc")
+    output = result.stdout + result.stderr
+    assert "NOT published" not in output, output[-3000:]
+    assert "after publishing, the clean-up of older builds failed: [Errno 28] No space left on device" in output
+    assert published_together(clone_built) == 47
+    again = clone_built.dbt("build", *PIPELINE_ONLY)
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert published_together(clone_built) == 47
+
+
+def test_a_real_full_disk_says_not_published_in_one_line(built_sample: Project, tmp_path: Path) -> None:
+    """A build on a disk that fills up (a small tmpfs): no page of logging tracebacks, one
+    closing line that says the build was not published, and the last good build intact."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20M", "tmpfs", str(mount)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot mount a tmpfs for the full-disk test: {mounted.stderr}")
+        pytest.skip(f"cannot mount a tmpfs (needs root): {mounted.stderr.strip()}")
+    try:
+        import shutil
+        shutil.copytree(built_sample.root, mount / "project", symlinks=True,
+                        ignore=shutil.ignore_patterns("target", "logs"))
+        project = Project(mount / "project")
+        add_project(project)
+        exports_before = project.export_snapshot()
+        database_before = db_digest(project)
+        failed = project.dbt("build")
+        output = failed.stdout + failed.stderr
+        assert failed.returncode != 0, output[-3000:]
+        assert "--- Logging error ---" not in output
+        assert len(output.splitlines()) < 600, f"{len(output.splitlines())} lines"
+        last = failed.stderr.strip().splitlines()[-1]
+        assert last.startswith("labeling: build NOT published: ") and "unchanged" in last, last
+        assert "disk is full" in last or "No space left on device" in last, last
+        assert project.export_snapshot() == exports_before and db_digest(project) == database_before
+        assert not (project.exports / ".staging").exists()
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

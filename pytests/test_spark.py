@@ -99,15 +99,17 @@ def _rows(cursor: Any) -> tuple[list[str], list[str]]:
 
 def compare_engines(project: Project, dump: Path, annotations: Path | None = None) -> tuple[list[str], list[str]]:
     """Compare every table Spark built (dumped as Parquet) with DuckDB's; return the names
-    compared and the differences found. DuckDB's views over the annotation files read them
-    through the table macros its plugin defines on every connection; defined here the same way."""
-    from labeling.annotations import DEFAULT_DIR, TOOLS, table_macro_sql
+    compared and the differences found. DuckDB's view over the annotation records reads them
+    through the table macro its plugin defines on every connection; defined here the same way,
+    over the records of the same reading of the annotation files."""
+    from labeling.annotations import DEFAULT_DIR, read_folder, records_sql, write_records
 
     duckdb_rows: dict[str, tuple[list[str], list[str]]] = {}
     db = duckdb.connect(str(project.database), read_only=True)
     try:
-        for tool in TOOLS:
-            db.execute(table_macro_sql(tool, annotations or project.root / DEFAULT_DIR))
+        folder = annotations or project.root / DEFAULT_DIR
+        records = write_records(read_folder(folder, str(folder)), dump.parent / "records.jsonl")
+        db.execute(f"create or replace temp macro labeling_annotation_records() as table {records_sql(records)}")
         schemas = dict(db.execute("select table_name, table_schema from information_schema.tables "
                                   "where table_catalog = current_database()").fetchall())
         for name, schema in schemas.items():
@@ -204,7 +206,6 @@ def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
                         LABELING_SPARK_TARGET="spark_connect",
                         LABELING_SPARK_REMOTE=f"sc://localhost:{servers['connect']}",
                         LABELING_SPARK_RAW_URI=f"file://{project.root / 'data' / 'sample'}",
-                        LABELING_SPARK_ANNOTATIONS_URI=f"file://{annotations}",
                         LABELING_SPARK_STAGE_URI=f"file://{stage}", LABELING_SPARK_STAGE_READ=str(stage))
     assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-3000:]
     assert "labeling (spark): build succeeded" in built.stdout
@@ -212,7 +213,7 @@ def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
     assert (tmp_path / "connect-server" / "warehouse" / "main.db" / "labeled_projects").is_dir()
     assert not (project.root / "spark" / "warehouse").exists()
     # Only the published build's stage is kept (its export tables read it).
-    assert [p.name for p in stage.iterdir()] == [json.loads(
+    assert sorted(p.name for p in stage.iterdir() if p.name != "annotations") == [json.loads(
         (project.root / "spark" / "exports" / "current" / "manifest.json").read_text())["invocation_id"]]
     compared, differences = compare_engines(project, dump, annotations)
     assert not differences, "\n".join(differences)
@@ -220,8 +221,8 @@ def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
     assert {"labeled_projects", "raw_row_audit", "raw_row_outcomes", "int_labeling_function_votes",
             "int_project_tag_probabilities", "weak_labels", "label_issues", "active_learning_queue",
             "annotation_audit", "annotation_votes", "label_provenance", "annotation_tasks",
-            "labeled_projects_export", "stg_annotations__label_studio"} <= set(compared)
-    assert len(compared) == 40
+            "labeled_projects_export", "stg_annotations__annotations"} <= set(compared)
+    assert len(compared) == 37
     spark_exports = project.root / "spark" / "exports"
     assert_exports_equal(project.exports, spark_exports)
     assert (spark_exports / "labeled_projects.csv").read_bytes() == (project.exports / "labeled_projects.csv").read_bytes()

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import Project
@@ -29,7 +30,8 @@ def test_make_build_skips_only_when_nothing_changed(project: Project) -> None:
     first = make_build(project)
     assert "up_to_date: building (no published build)" in first.stdout
     build = published(project)
-    assert f"up_to_date: recorded the inputs of build {build}" in first.stdout
+    manifest = json.loads((project.exports / "current" / "manifest.json").read_text())
+    assert len(manifest["input_fingerprint"]) == 64  # published with the build, in its manifests
 
     # Nothing changed: no dbt run, the same build stays published.
     same = make_build(project)
@@ -90,3 +92,82 @@ def test_fingerprint_covers_files_raw_data_outside_and_settings(project: Project
         f.write("999,mlops\n")
     assert up_to_date.fingerprint(root, {**env, "LABELING_RAW_DIR": str(outside)}) != with_outside
     assert up_to_date.fingerprint(root, {**env, "LABELING_LOAD": "read_csv"}) != edited
+
+
+def test_a_build_refused_by_the_lock_does_not_change_what_the_running_one_records(project: Project) -> None:
+    """make build paused before publishing; tags.csv edited; a second make build is refused
+    (the lock). The published build must record its own inputs, so the next make build builds."""
+    (project.root / ".venv").symlink_to(BIN.parent)
+    first = subprocess.Popen(["make", "build"], cwd=project.root, env=project.env(LABELING_PAUSE="publish:start:20"),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert first.stdout is not None
+    lines = []
+    for line in first.stdout:
+        lines.append(line)
+        if "labeling: paused at publish:start" in line:
+            break
+    else:
+        raise AssertionError("".join(lines[-40:]))
+    with (project.root / "data" / "sample" / "tags.csv").open("a", encoding="utf-8") as f:
+        f.write("\n")  # a change to an input (a blank line at the end)
+    refused = subprocess.run(["make", "build"], cwd=project.root, env=project.env(), capture_output=True, text=True,
+                             timeout=600)
+    assert refused.returncode != 0 and "another dbt build is running" in refused.stdout + refused.stderr
+    rest, _ = first.communicate(timeout=600)
+    assert first.returncode == 0, rest[-3000:]
+    again = make_build(project)
+    assert "up_to_date: building (inputs changed since the published build)" in again.stdout
+
+
+def test_what_is_published_is_checked_before_skipping(project: Project) -> None:
+    """A removed or edited export file, or a table dropped in a read-write session: make build
+    does not say "nothing to build" over them; it rebuilds and says why."""
+    import duckdb
+
+    (project.root / ".venv").symlink_to(BIN.parent)
+    make_build(project)
+    (project.exports / "labeled_projects.csv").unlink()
+    removed = make_build(project)
+    assert "published changed: the published name" in removed.stdout and "labeled_projects.csv" in removed.stdout
+    assert (project.exports / "labeled_projects.csv").is_file()
+    with (project.exports / "annotation" / "tasks.doccano.jsonl").open("a", encoding="utf-8") as f:
+        f.write("{}\n")
+    edited = make_build(project)
+    assert "the published export annotation/tasks.doccano.jsonl differs from what its build wrote" in edited.stdout
+    time.sleep(0.01)
+    with duckdb.connect(str(project.database)) as con:
+        con.execute("drop table main.labeled_projects")
+    dropped = make_build(project)
+    assert "labeling.duckdb was written after its build published it" in dropped.stdout
+    assert project.query("select count(*) from labeled_projects")[0][0] == 46
+    assert "up_to_date: nothing to build" in make_build(project).stdout
+
+
+def test_fingerprint_follows_symbolic_links(project: Project, tmp_path: Path) -> None:
+    """A raw file or a batch folder reached through a link counts by what it points to."""
+    from labeling.fingerprint import fingerprint
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABELING_", "DBT_"))}
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / "tags.csv").write_bytes((project.root / "data" / "sample" / "tags.csv").read_bytes())
+    linked = project.root / "data" / "linked"
+    linked.mkdir()
+    (linked / "projects.csv").write_bytes((project.root / "data" / "sample" / "projects.csv").read_bytes())
+    (linked / "tags.csv").symlink_to(target / "tags.csv")
+    (target / "batch").mkdir()
+    (target / "batch" / "tags.csv").write_text("id,tag\n")
+    (linked / "batches").mkdir()
+    (linked / "batches" / "b1").symlink_to(target / "batch")
+    settings = {**env, "LABELING_RAW_DIR": "data/linked"}
+    before = fingerprint(project.root, settings)
+    with (target / "tags.csv").open("a") as f:
+        f.write("999,mlops\n")
+    after_file = fingerprint(project.root, settings)
+    assert after_file != before
+    (target / "batch" / "tags.csv").write_text("id,tag\n1,mlops\n")
+    assert fingerprint(project.root, settings) != after_file
+    # A broken link counts too (by where it points), and a loop of links ends.
+    (linked / "batches" / "loop").symlink_to(linked)
+    (linked / "gone.csv").symlink_to(target / "missing.csv")
+    assert fingerprint(project.root, settings) != after_file
