@@ -270,7 +270,7 @@ def test_spark_build_on_real_data_equals_duckdb_and_the_lesson(project: Project,
     compared, differences = compare_engines(project, dump)
     # int_labeling_function_votes among them: the rule patterns cast the same votes on both engines.
     assert not differences, "\n".join(differences)
-    assert len(compared) == 40
+    assert len(compared) == 37
     spark_csv = (project.root / "spark" / "exports" / "labeled_projects.csv").read_bytes()
     assert spark_csv == run_lesson(mirror, tmp_path)
     assert_exports_equal(project.exports, project.root / "spark" / "exports")
