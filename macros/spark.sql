@@ -67,6 +67,22 @@
 {% endmacro %}
 
 
+{% macro spark__get_empty_schema_sql(columns) %}
+  {#- The contract check's empty select of the declared columns, with the declared (DuckDB)
+      type names translated (labeling_type), so a contract is written once for both engines. -#}
+  {%- set translated = {} -%}
+  {%- for name, column in columns.items() -%}
+    {%- set copy = {} -%}
+    {%- do copy.update(column) -%}
+    {%- if column.get('data_type') -%}
+      {%- do copy.update({'data_type': labeling_type(column['data_type'])}) -%}
+    {%- endif -%}
+    {%- do translated.update({name: copy}) -%}
+  {%- endfor -%}
+  {{ return(dbt.default__get_empty_schema_sql(translated)) }}
+{% endmacro %}
+
+
 {% macro spark__create_csv_table(model, agate_table) %}
   {#- dbt-spark's seed table, with the seeds' column_types (DuckDB names) translated. -#}
   {%- set column_override = model['config'].get('column_types', {}) -%}
@@ -85,22 +101,6 @@
     {{ sql }}
   {%- endcall %}
   {{ return(sql) }}
-{% endmacro %}
-
-
-{% macro spark__get_empty_schema_sql(columns) %}
-  {#- The contract check's empty select of the declared columns, with the declared (DuckDB)
-      type names translated (labeling_type), so a contract is written once for both engines. -#}
-  {%- set translated = {} -%}
-  {%- for name, column in columns.items() -%}
-    {%- set copy = {} -%}
-    {%- do copy.update(column) -%}
-    {%- if column.get('data_type') -%}
-      {%- do copy.update({'data_type': labeling_type(column['data_type'])}) -%}
-    {%- endif -%}
-    {%- do translated.update({name: copy}) -%}
-  {%- endfor -%}
-  {{ return(dbt.default__get_empty_schema_sql(translated)) }}
 {% endmacro %}
 
 

@@ -89,13 +89,6 @@ def annotations_dir() -> Path:
     return anchored(os.environ.get("LABELING_ANNOTATIONS_DIR") or annotations.DEFAULT_DIR)
 
 
-def read_annotations() -> annotations.Reading:
-    """Parse the annotations folder once (``labeling.annotations.read_folder``): its problems are
-    the preflight's verdict and its records what the build loads."""
-    named = os.environ.get("LABELING_ANNOTATIONS_DIR") or ""
-    return annotations.read_folder(annotations_dir(), named or annotations.DEFAULT_DIR, named=bool(named))
-
-
 def raw_dir() -> Path:
     """The raw folder: ``LABELING_RAW_DIR``, default ``data/sample``, anchored on the project."""
     return anchored(os.environ.get("LABELING_RAW_DIR", "data/sample"))
@@ -221,8 +214,10 @@ class Plugin(BasePlugin):
 
     # -- annotations -------------------------------------------------------------------------
     def _annotations(self) -> annotations.Reading:
+        """The annotations folder, parsed once per process: its problems are the preflight's
+        verdict, its records what the build loads, its files the manifest's inputs."""
         if self.annotations is None:
-            self.annotations = read_annotations()
+            self.annotations = annotations.read_configured(annotations_dir())
         return self.annotations
 
     def _records_file(self) -> Path:
@@ -289,7 +284,7 @@ class Plugin(BasePlugin):
             meta["input_fingerprint"] = os.environ.get("LABELING_INPUT_FINGERPRINT") or None
             meta["inputs"] = describe_inputs(
                 {name: anchored(path) for name, path in meta.get("inputs", {}).items()},
-                annotations_dir() if private.get("_reads_annotations") else None)
+                self._annotations().files if private.get("_reads_annotations") else None)
             folder.staged.append(StagedExport(
                 relation=str(meta.get("relation")), files=list(private["_files"]),
                 manifest=str(private.get("_manifest", "manifest.json")), meta=meta,
@@ -377,9 +372,10 @@ class Plugin(BasePlugin):
             return
         self._discard_staging()
         cause = self.failure or "the build stopped before publishing (see the error above)"
-        free = _free_bytes(self.workspace.copy.parent if self.workspace.copy else Path.cwd())
+        folder = self.workspace.copy.parent
+        free = _free_bytes(folder)
         if free is not None and free < FULL_DISK_BYTES:
-            cause += f"; the disk is full ({free} bytes free under {self.workspace.copy.parent})"
+            cause += f"; the disk is full ({free} bytes free under {folder})"
         name = self.main.name if self.main else "the database"
         try:
             print(f"labeling: build NOT published: {cause}. {name} and the exports are unchanged.",

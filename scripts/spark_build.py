@@ -128,8 +128,7 @@ def check_inputs(raw_dir: Path, annotations_dir: Path) -> tuple[list[str], dict[
                                                allow_empty=bool(seed["config"].get("meta", {}).get("allow_empty")))
             if problem:
                 problems.append(f"{problem} (seeds/{path.name})")
-    reading = annotations.read_folder(annotations_dir, str(annotations_dir),
-                                      named=bool(os.environ.get("LABELING_ANNOTATIONS_DIR")))
+    reading = annotations.read_configured(annotations_dir)
     problems += reading.problems
     try:
         ExportFolder(export_dir()).claim(write=False)
@@ -263,10 +262,10 @@ def write_export(node: dict[str, Any], stage: str, staging: Path, inputs: dict[s
 
 
 def _inputs_of(manifest: dict[str, Any], node: dict[str, Any], raw_dir: Path,
-               annotations_dir: Path) -> dict[str, dict[str, Any]]:
+               annotation_files: list[tuple[annotations.Tool, Path]]) -> dict[str, dict[str, Any]]:
     """The manifest's ``inputs`` of an export, as the DuckDB build writes them: the raw files and
     seeds upstream of it and, when it reads the annotations, their files; each with its path,
-    sha256 and size (``labeling.publish.describe_inputs``)."""
+    sha256 and size (``labeling.publish.describe_inputs``; the annotation files the check read)."""
     files: dict[str, Path] = {}
     reads_annotations = False
     for uid in sorted(_upstream(manifest, node["unique_id"])):
@@ -278,10 +277,10 @@ def _inputs_of(manifest: dict[str, Any], node: dict[str, Any], raw_dir: Path,
             if source["source_name"] == "madewithml_files":
                 files[source["name"] + ".csv"] = raw_dir / (source["name"] + ".csv")
             reads_annotations = reads_annotations or source["source_name"] == "annotations"
-    return describe_inputs(files, annotations_dir if reads_annotations else None)
+    return describe_inputs(files, annotation_files if reads_annotations else None)
 
 
-def publish(results: Any, raw_dir: Path, annotations_dir: Path, stage_uri: str) -> str:
+def publish(results: Any, raw_dir: Path, reading: annotations.Reading, stage_uri: str) -> str:
     """Step 3: write and publish every export this build ran; returns what was published. The
     rows are read from the stage the materialization wrote (``LABELING_SPARK_STAGE_READ``, the
     same place as DuckDB reaches it; by default the stage's own path)."""
@@ -297,7 +296,7 @@ def publish(results: Any, raw_dir: Path, annotations_dir: Path, stage_uri: str) 
     folder.claim()
     staging = folder.prepare(invocation_id)
     for node in exports:
-        folder.staged.append(write_export(node, stage, staging, _inputs_of(manifest, node, raw_dir, annotations_dir)))
+        folder.staged.append(write_export(node, stage, staging, _inputs_of(manifest, node, raw_dir, reading.files)))
     publication = Publication(build_id=invocation_id, main=None, database_copy=None, exports=folder)
     publication.stage()
     outcome = publication.publish()
@@ -392,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYSPARK_SUBMIT_ARGS",
                           f"--driver-java-options -Dderby.system.home={spark_dir()} pyspark-shell")
     raw_dir = _anchored(os.environ.get("LABELING_RAW_DIR", "data/sample"))
-    annotations_dir = _anchored(os.environ.get("LABELING_ANNOTATIONS_DIR", annotations.DEFAULT_DIR))
+    annotations_dir = _anchored(os.environ.get("LABELING_ANNOTATIONS_DIR") or annotations.DEFAULT_DIR)
     stage_uri = os.environ.get("LABELING_SPARK_STAGE_URI", str(spark_dir() / "stage")).rstrip("/")
 
     if args.no_build or args.sql:
@@ -410,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         print("labeling (spark): input check failed; nothing was built, the exports are unchanged:\n  - "
               + "\n  - ".join(problems), file=sys.stderr)
         return 2
-    inputs = spark_locations(inputs, raw_dir, annotations_dir, stage_uri)
+    reading = inputs["annotation_reading"]
+    inputs = spark_locations(inputs, stage_uri)
     os.environ["LABELING_SPARK_INPUTS"] = json.dumps(inputs)
     dbt_args = ["build", "--target", args.target]
     if args.select:
@@ -424,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
               "unchanged.", file=sys.stderr)
         return 1
     try:
-        outcome = publish(result.result, raw_dir, annotations_dir, stage_uri)
+        outcome = publish(result.result, raw_dir, reading, stage_uri)
     except Exception as exc:  # noqa: BLE001 - reported, and the previous export stays current
         print(f"labeling (spark): build NOT published: {exc}. The exports in {export_dir()} are unchanged.",
               file=sys.stderr)
@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     return _dump(args.dump_tables, args.target) if args.dump_tables else 0
 
 
-def spark_locations(inputs: dict[str, Any], raw_dir: Path, annotations_dir: Path, stage_uri: str) -> dict[str, Any]:
+def spark_locations(inputs: dict[str, Any], stage_uri: str) -> dict[str, Any]:
     """The checked inputs as the cluster reads them: the raw folder at ``LABELING_SPARK_RAW_URI``
     when the cluster reads it elsewhere than this machine (object storage), the stage the export
     rows go to, and the annotation records of the check's own reading, written into the stage

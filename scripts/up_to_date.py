@@ -66,12 +66,6 @@ def published_manifest(root: Path = PROJECT_DIR, environ: dict[str, str] | None 
     return manifest if database.is_file() and isinstance(manifest, dict) else None
 
 
-def published_build(root: Path = PROJECT_DIR, environ: dict[str, str] | None = None) -> str | None:
-    """The ``invocation_id`` of the published build, or None when there is none (or no database)."""
-    manifest = published_manifest(root, environ)
-    return manifest.get("invocation_id") if manifest else None
-
-
 def check(root: Path = PROJECT_DIR, force: bool = False, save: Path | None = None) -> tuple[bool, str]:
     """``(up to date, why)``. ``save``: write the fingerprint there, for the build to record.
     ``force`` takes the fingerprint but always answers "not up to date"."""

@@ -55,10 +55,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from labeling.paths import sql_string
 
 DEFAULT_DIR = "data/annotations"
 PRODIGY_ANSWERS = ("accept", "reject", "ignore")
@@ -484,7 +487,7 @@ def _instances_mixed(records: list[dict[str, Any]]) -> list[str]:
         differs = (first["raw_project_id"], first["annotator"]) != (record["raw_project_id"], record["annotator"])
         if differs and (first["_numbered_user"] or record["_numbered_user"]):
             problems.append(
-                f"label_studio/: {first['source_file']} task {first['record_number']} and {record['source_file']} "
+                f"{first['source_file']} task {first['record_number']} and {record['source_file']} "
                 f"task {record['record_number']} both hold annotation id {record['source_annotation_id']}, for "
                 "another project or user: the files come from different Label Studio instances, and their "
                 f"annotators are only user numbers ({first['annotator']}, {record['annotator']}), which name "
@@ -525,6 +528,14 @@ def read_folder(folder: Path, shown: str, named: bool = False) -> Reading:
     return reading
 
 
+def read_configured(folder: Path) -> Reading:
+    """``read_folder`` of the annotations folder the environment names: ``folder`` is
+    ``LABELING_ANNOTATIONS_DIR`` (which must then exist) or the default ``DEFAULT_DIR``, resolved
+    by the caller; messages show it as the user wrote it."""
+    named = os.environ.get("LABELING_ANNOTATIONS_DIR") or ""
+    return read_folder(folder, named or DEFAULT_DIR, named=bool(named))
+
+
 def record_line(record: dict[str, Any]) -> str:
     """One loaded record as a canonical JSON line (ASCII only, every column, nothing else)."""
     return json.dumps({column: record[column] for column in RECORD_COLUMNS}, ensure_ascii=True)
@@ -542,8 +553,6 @@ def write_records(reading: Reading, path: Path) -> Path:
 
 def records_sql(path: Path | str) -> str:
     """DuckDB SQL reading the records file with its fixed schema (``RECORD_COLUMNS``)."""
-    from labeling.paths import sql_string
-
     columns = ", ".join(f"{sql_string(name)}: {sql_string(kind)}" for name, kind in RECORD_COLUMNS.items())
     return (f"select * from read_json({sql_string(path)}, format = 'newline_delimited', "
             f"columns = {{{columns}}})")

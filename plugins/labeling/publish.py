@@ -100,15 +100,15 @@ class PublishError(RuntimeError):
     """Publishing cannot go on; nothing readers see has changed."""
 
 
-def describe_inputs(inputs: dict[str, Path], annotation_folder: Path | None = None) -> dict[str, dict[str, Any]]:
+def describe_inputs(inputs: dict[str, Path], annotation_files: list[tuple[annotations.Tool, Path]] | None = None
+                    ) -> dict[str, dict[str, Any]]:
     """An export manifest's ``inputs``, on either engine: ``{name: {path, sha256, bytes}}`` of the
-    raw files and seeds the export was built from and, with ``annotation_folder`` (the export
-    reads the annotations), every tool's annotation file there, named
-    ``annotations/<tool>/<file>``."""
+    raw files and seeds the export was built from and, with ``annotation_files`` (the export
+    reads the annotations: the files of the build's reading, ``annotations.Reading.files``),
+    every annotation file, named ``annotations/<tool>/<file>``."""
     files = dict(inputs)
-    if annotation_folder is not None:
-        files.update({f"annotations/{tool.name}/{path.name}": path for tool, path in
-                      (annotations.listed_files(annotation_folder, "")[0] if annotation_folder.is_dir() else [])})
+    if annotation_files is not None:
+        files.update({f"annotations/{tool.name}/{path.name}": path for tool, path in annotation_files})
     return {name: {"path": str(path), "sha256": sha256_of(path), "bytes": path.stat().st_size}
             for name, path in sorted(files.items())}
 
