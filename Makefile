@@ -22,7 +22,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build real test test-deps lint pytest docs docs-build harlequin harlequin-setup labelstudio labelstudio-setup spark-setup analyses clean
+.PHONY: help setup build real report test test-deps lint pytest docs docs-build harlequin harlequin-setup labelstudio labelstudio-setup spark-setup analyses clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ real: setup $(if $(filter spark,$(TARGET)),spark-setup) ## Extract the real data
 	$(BIN)/python scripts/extract.py $(if $(MIRROR),--from $(MIRROR))
 	$(call engine_build,LABELING_RAW_DIR=$(REAL_DIR))
 
+report: analyses ## The labeling report of the published build: reports/labeling_report.html (scripts/report.py)
+	$(BIN)/python scripts/report.py
+
 lint: setup ## SQLFluff and the other pre-commit hooks on every file
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
@@ -80,17 +83,18 @@ test-deps: ## Chromium and tmux (apt, for the browser and terminal tests), harle
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-docs-build: setup ## Lineage docs (target/static_index.html), every description checked, column lineage (target/column_lineage.html)
+docs-build: setup ## Lineage docs (target/static_index.html), every description checked, column lineage (target/column_lineage.html), the labeling report (target/labeling_report.html)
 	$(BIN)/dbt docs generate
 	$(BIN)/python scripts/check_docs.py
 	$(BIN)/dbt docs generate --static
 	$(BIN)/python scripts/column_lineage.py --check
+	$(BIN)/python scripts/report.py --output target/labeling_report.html
 
 docs: docs-build ## Build the docs, then serve them on http://localhost:8080 (Ctrl-C to stop)
 	$(BIN)/dbt docs serve --port 8080 --host 127.0.0.1 --no-browser
 
 analyses: setup ## Compile the saved queries of analyses/ into target/compiled/.../analyses/
-	$(BIN)/dbt compile --select "resource_type:analysis"
+	$(BIN)/dbt compile --select "resource_type:analysis" --quiet
 
 .venv-harlequin/bin/harlequin: requirements-harlequin.txt
 	$(PYTHON) -m venv .venv-harlequin

@@ -1,7 +1,8 @@
 -- The labels that changed between two published builds (the two newest of
 -- audit.labeling_builds, or --vars '{from_build: <invocation id>, to_build: <invocation id>}'):
 -- each label as it was when each build was published, from the snapshot label_history, with
--- where the new one came from and, for a correction, who decided it and why.
+-- where the new one came from and, for a correction, who decided it and why; change_kind says
+-- whether the label was added, removed, changed its tag, or kept its tag from another source.
 with
 
 builds as (
@@ -65,6 +66,12 @@ select
     after_labels.label_source as source_after,
     after_labels.corrected_by,
     after_labels.correction_reason,
+    case
+        when before_labels.id is null then 'added'
+        when after_labels.id is null then 'removed'
+        when after_labels.tag <> before_labels.tag then 'tag changed'
+        else 'source changed'
+    end as change_kind,
     coalesce(after_labels.id, before_labels.id) as id
 from after_labels
 full outer join before_labels

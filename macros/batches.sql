@@ -193,7 +193,9 @@
       audit.raw_batches in the database being built (a copy of the published one) and the
       incremental tables it has. A full plan drops the incremental tables (through the
       adapter, so dbt's cache agrees) and they are rebuilt from every batch; an incremental one
-      keeps them and the models read only the new batches. Logs the decision and its reason. -#}
+      keeps them and the models read only the new batches. Logs the decision and its reason.
+      An incremental model configured `full_refresh: false` (a history, such as
+      labeling_progress) is no batch's: dbt never rebuilds it, and neither does the plan. -#}
   {%- if not execute or not run_query('select labeling_build_mode()')[0][0] -%}
     {{ return('select 1') }}
   {%- endif -%}
@@ -203,7 +205,7 @@
   {%- set selected_models = [] -%}
   {%- for node in graph.nodes.values()
         if node.resource_type == 'model' and node.package_name == project_name
-        and node.config.materialized == 'incremental' -%}
+        and node.config.materialized == 'incremental' and node.config.full_refresh is not false -%}
     {%- if node.unique_id in selected_resources -%}
       {%- do selected_models.append(node.name) -%}
     {%- endif -%}

@@ -130,7 +130,7 @@ def test_query_script_formats_and_analyses(twice_built: Project) -> None:
     analysis = twice_built.root / "target" / "compiled" / "mwml_labeling" / "analyses" / "class_balance.sql"
     as_csv = run_script("query.py", "--db", str(twice_built.database), "--format", "csv", "--file", str(analysis))
     assert as_csv.returncode == 0
-    assert as_csv.stdout.splitlines()[:2] == ["tag,n_projects,pct", "natural-language-processing,10,21.3"]
+    assert as_csv.stdout.splitlines()[:2] == ["tag,n_projects,pct,parent_tag", "natural-language-processing,10,21.3,"]
     changes = twice_built.root / "target" / "compiled" / "mwml_labeling" / "analyses" / "changes_between_builds.sql"
     as_json = subprocess.run([str(BIN / "python"), str(REPO / "scripts" / "query.py"), "--db", "labeling.duckdb",
                               "--format", "json", "--file", str(changes)],
