@@ -439,7 +439,8 @@ def render(database: Path, analyses: Path) -> str:
             try:
                 columns, rows = run(sql, database)
             except QueryError as error:
-                raise ReportError(f"analysis {chart.analysis} failed on {database}: {error}") from None
+                raise ReportError(f"analysis {chart.analysis} failed on {database}: {error} (make build "
+                                  "publishes the tables the report reads)") from None
             rows = [tuple(float(v) if isinstance(v, decimal.Decimal) else v for v in row) for row in rows]
             parts.append(chart_html(chart, sql, Rows(columns, rows)))
         parts.append("</section>")
