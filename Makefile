@@ -68,7 +68,7 @@ lint: setup ## SQLFluff and the other pre-commit hooks on every file
 	$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
 pytest: setup ## The pytest suite (runs dbt end to end in temporary copies)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --durations=40
 
 test: test-deps lint pytest ## Everything CI runs: install the test tools, lint, then the pytest suite
 

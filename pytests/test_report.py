@@ -136,3 +136,17 @@ def test_report_names_what_is_missing(tmp_path: Path) -> None:
     assert not (tmp_path / "r.html").exists()
     help_ = run_script("report.py", "--help")
     assert help_.returncode == 0 and "--analyses" in help_.stdout
+
+
+def test_class_balance_names_each_tags_parent() -> None:
+    """A child tag is drawn in its parent's colour, with the parent named on hover and in brackets."""
+    chart = next(c for _, _, charts in report.SECTIONS for c in charts if c.key == "class-balance")
+    rows = report.Rows(["tag", "n_projects", "pct", "parent_tag"], [
+        ("natural-language-processing", 30, 60.0, None), ("transformers", 15, 30.0, "natural-language-processing"),
+        ("mlops", 5, 10.0, None)])
+    svg = report.svg_of(chart, rows)
+    assert "<title>transformers: 15 projects (30.0 %), parent natural-language-processing</title>" in svg
+    assert "<title>mlops: 5 projects (10.0 %), parent none (top level)</title>" in svg
+    fills = re.findall(r'<g id="tip(\d)"><title>[^<]*</title>\s*<path d="[^"]*"[^>]*style="fill: (#[0-9a-f]+)', svg)
+    colour = dict(fills)
+    assert colour["0"] == colour["1"] != colour["2"], fills
