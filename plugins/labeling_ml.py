@@ -10,7 +10,7 @@ simulation all come from the same model:
 * model: multinomial logistic regression, ``C=10``, balanced class weights, fixed seed.
 
 Measured on the real data (955 projects, 5-fold stratified cross-validation, seed 42) this gives
-accuracy 0.899 and macro F1 0.879; word bigrams or ``C=1`` were worse (see the README).
+accuracy 0.899 and macro F1 0.879; word bigrams or ``C=1`` were worse (see docs/labeling_workflow.md).
 """
 
 from __future__ import annotations

@@ -385,9 +385,9 @@ def test_decisions_corrections_and_history(project: Project, tmp_path: Path) -> 
     manifest = json.loads((project.exports / "manifest.json").read_text())
     assert manifest["label_sources"] == {"tags_csv": 43, "annotation_consensus": 2, "reviewer_correction": 2}
 
-    # The README's queries of step 4 run as written on this database.
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    step = readme[readme.index("4. **Read agreement and decisions.**"):readme.index("5. **Decide and keep the history.**")]
+    # The queries of step 4 of the loop's walk-through run as written on this database.
+    page = (Path(__file__).resolve().parent.parent / "docs" / "annotation_loop.md").read_text(encoding="utf-8")
+    step = page[page.index("4. **Read agreement and decisions.**"):page.index("5. **Decide and keep the history.**")]
     queries = [line.split(";")[0].strip() for line in step.splitlines() if line.strip().startswith("select ")]
     assert len(queries) == 6
     for sql in queries:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import Project, run_script
+from conftest import REPO, Project, run_script
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -145,7 +146,7 @@ def test_column_lineage_page_in_chromium_makes_no_outside_request(column_lineage
 
     docs, _ = column_lineage
     page_file = docs.root / "target" / "column_lineage.html"
-    overview = (docs.root / "docs" / "overview.md").read_text()
+    overview = (docs.root / "docs" / "dbt" / "overview.md").read_text()
     assert "(column_lineage.html)" in overview  # the docs' overview page links to it
     shot = Path(os.environ.get("LABELING_ARTIFACTS", tmp_path)) / "column_lineage.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
@@ -185,3 +186,34 @@ def test_column_lineage_page_in_chromium_makes_no_outside_request(column_lineage
     outside = [url for url in requests if not url.startswith(("file://", "data:", "blob:"))]
     assert outside == [], outside
     assert shot.stat().st_size > 20_000
+
+
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "benchmarks" / "README.md"]
+
+
+def test_every_link_of_the_pages_resolves() -> None:
+    """The README and the topic pages under docs/ link to files that exist (anchors aside)."""
+    broken = []
+    for page in PAGES:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if target.startswith(("http://", "https://", "#", "mailto:")):
+                continue
+            if not (page.parent / target.split("#", 1)[0]).exists():
+                broken.append(f"{page.relative_to(REPO)}: {target}")
+    assert not broken, broken
+
+
+def test_every_command_the_pages_show_exists() -> None:
+    """Each `make` target and script the pages' shell blocks run is in the Makefile or scripts/."""
+    targets = set(re.findall(r"(?m)^([a-z][a-z-]*):", (REPO / "Makefile").read_text(encoding="utf-8")))
+    missing = []
+    for page in PAGES:
+        for block in re.findall(r"```bash\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S):
+            for line in block.splitlines():
+                for target in re.findall(r"(?:^|&& |; )make ([a-z][a-z-]*)", line):
+                    if target not in targets:
+                        missing.append(f"{page.relative_to(REPO)}: make {target}")
+                for script in re.findall(r"\bscripts/([a-z_]+\.py)", line):
+                    if not (REPO / "scripts" / script).exists():
+                        missing.append(f"{page.relative_to(REPO)}: scripts/{script}")
+    assert not missing, missing

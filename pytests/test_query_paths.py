@@ -1,7 +1,7 @@
-"""Every query path the README documents, run for real against a built database.
+"""Every query path the docs document, run for real against a built database.
 
-The commands and the worked queries are read from README.md itself, so the README cannot drift
-from what works: each ```bash command of "Four ways in" runs as written (with .venv/bin
+The commands and the worked queries are read from README.md and docs/querying.md themselves, so
+the docs cannot drift from what works: each ```bash command of "Four ways in" runs as written (with .venv/bin
 pointing at this interpreter's environment), and each worked query runs through the DuckDB
 CLI, Python's duckdb (read-only), dbt show and harlequin (driven in tmux).
 """
@@ -22,20 +22,23 @@ import pytest
 from conftest import BIN, REPO, Project, copy_project, run_script
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
+QUERYING = (REPO / "docs" / "querying.md").read_text(encoding="utf-8")
+WORKFLOW = (REPO / "docs" / "labeling_workflow.md").read_text(encoding="utf-8")
 HARLEQUIN = REPO / ".venv-harlequin" / "bin" / "harlequin"
 
 
-def section(title: str) -> str:
-    start = README.index(title)
-    end = min(i for i in (README.find("\n## ", start + 1), README.find("\n### ", start + 1), len(README)) if i > 0)
-    return README[start:end]
+def section(title: str, page: str = README) -> str:
+    """The text of ``page`` from the heading or line ``title`` to the next heading."""
+    start = page.index(title)
+    end = min(i for i in (page.find("\n## ", start + 1), page.find("\n### ", start + 1), len(page)) if i > 0)
+    return page[start:end]
 
 
 def code_blocks(text: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
 
 
-WORKED = [q.strip() for q in code_blocks(section("### Worked queries"), "sql")]
+WORKED = [q.strip() for q in code_blocks(section("## Worked queries", QUERYING), "sql")]
 COMMANDS = [
     line for block in code_blocks(section("### Four ways in"), "bash") + code_blocks(section("and `scripts/query.py`"), "bash")
     for line in block.splitlines() if line.startswith((".venv/bin/", "DBT_PROFILES_DIR="))
@@ -203,13 +206,12 @@ def test_worked_query_in_harlequin(twice_built: Project, index: int) -> None:
         assert "Query Returned No Records" in screen, screen
 
 
-WORKFLOW_QUERIES = re.findall(
-    r"\| `(select [^`]*)` \|", section("## The labeling workflow"))
+WORKFLOW_QUERIES = re.findall(r"\| `(select [^`]*)` \|", WORKFLOW)
 
 
 @pytest.mark.parametrize("index", range(len(WORKFLOW_QUERIES)))
 def test_labeling_workflow_queries_of_the_readme_run(twice_built: Project, index: int) -> None:
-    """Each query of the README's labeling-workflow table runs on the built database."""
+    """Each query of the labeling-workflow table (docs/labeling_workflow.md) runs on the built database."""
     with duckdb.connect(str(twice_built.database), read_only=True) as con:
         con.sql(WORKFLOW_QUERIES[index]).fetchall()
 

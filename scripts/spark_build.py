@@ -53,7 +53,7 @@ from labeling import annotations, raw_files  # noqa: E402
 from labeling.publish import (ExportFolder, ExportFolderError, Publication, StagedExport,  # noqa: E402
                               describe_inputs, export_copy_options)
 
-#: Left out of a Spark build by default (see the README, "Apache Spark"): the snapshot, which
+#: Left out of a Spark build by default (see docs/spark.md): the snapshot, which
 #: dbt-spark builds only on Delta, Iceberg or Hudi tables (their jars are not part of PySpark; a
 #: cluster such as Databricks has Delta).
 DEFAULT_EXCLUDE = ["resource_type:snapshot"]
@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", default=os.environ.get("LABELING_SPARK_TARGET", "spark"),
                         help="the profile's Spark target: spark (in this process, default), spark_connect "
                              "(a Spark Connect server at LABELING_SPARK_REMOTE), spark_thrift or databricks "
-                             "(no Python models over Thrift: see the README)")
+                             "(no Python models over Thrift: see docs/spark.md)")
     parser.add_argument("--select", "-s", nargs="+", help="dbt --select (default: everything)")
     parser.add_argument("--exclude", nargs="+", default=[],
                         help=f"dbt --exclude, besides {' '.join(DEFAULT_EXCLUDE)} (always left out: dbt-spark "
