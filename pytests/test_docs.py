@@ -181,7 +181,7 @@ def test_column_lineage_page_in_chromium_makes_no_outside_request(column_lineage
             page.screenshot(path=str(shot))
         finally:
             browser.close()
-    assert {"labeled_projects", "int_label_decisions", "stg_madewithml__projects", "annotation_votes"} <= set(shown)
+    assert {"labeled_projects", "int_label_decisions", "stg_madewithml__projects", "int_annotation_votes"} <= set(shown)
     assert edges >= 4
     outside = [url for url in requests if not url.startswith(("file://", "data:", "blob:"))]
     assert outside == [], outside

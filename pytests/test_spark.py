@@ -217,12 +217,13 @@ def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
         (project.root / "spark" / "exports" / "current" / "manifest.json").read_text())["invocation_id"]]
     compared, differences = compare_engines(project, dump, annotations)
     assert not differences, "\n".join(differences)
-    # Every model and seed but the DuckDB-only ones (raw_batches; the snapshot is not a model).
+    # Every model and seed but the DuckDB-only ones (raw_batches, labeling_progress; the snapshot
+    # is not a model).
     assert {"labeled_projects", "raw_row_audit", "raw_row_outcomes", "int_labeling_function_votes",
             "int_project_tag_probabilities", "weak_labels", "label_issues", "active_learning_queue",
             "annotation_audit", "annotation_votes", "label_provenance", "annotation_tasks",
             "labeled_projects_export", "stg_annotations__annotations"} <= set(compared)
-    assert len(compared) == 37
+    assert len(compared) == 39
     spark_exports = project.root / "spark" / "exports"
     assert_exports_equal(project.exports, spark_exports)
     assert (spark_exports / "labeled_projects.csv").read_bytes() == (project.exports / "labeled_projects.csv").read_bytes()
@@ -270,7 +271,7 @@ def test_spark_build_on_real_data_equals_duckdb_and_the_lesson(project: Project,
     compared, differences = compare_engines(project, dump)
     # int_labeling_function_votes among them: the rule patterns cast the same votes on both engines.
     assert not differences, "\n".join(differences)
-    assert len(compared) == 37
+    assert len(compared) == 39
     spark_csv = (project.root / "spark" / "exports" / "labeled_projects.csv").read_bytes()
     assert spark_csv == run_lesson(mirror, tmp_path)
     assert_exports_equal(project.exports, project.root / "spark" / "exports")

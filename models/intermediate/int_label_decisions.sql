@@ -1,5 +1,5 @@
 -- One final label per row of projects.csv, by precedence: a reviewer's correction (the latest
--- of the label_corrections seed), else the annotators' consensus (annotation_votes), else the
+-- of the label_corrections seed), else the annotators' consensus (int_annotation_votes), else the
 -- tag given in tags.csv; with what each source said. NULL tag: no source gives one.
 -- Narrow on purpose (no text): labeled_projects takes the text from staging by raw row, so
 -- the 10-million-row path writes each title and description once.
@@ -33,7 +33,7 @@ tags as (
 
 votes as (
 
-    select * from {{ ref('annotation_votes') }}
+    select * from {{ ref('int_annotation_votes') }}
 
 ),
 

@@ -41,7 +41,7 @@ consensus as (
         id as project_id,
         consensus_tag
 
-    from {{ ref('annotation_votes') }}
+    from {{ ref('int_annotation_votes') }}
     where consensus_tag is not null
 
 ),

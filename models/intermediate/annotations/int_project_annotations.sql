@@ -1,10 +1,10 @@
 -- The annotations that count: one per project and annotator (the loaded rows of
--- annotation_audit), the input of agreement and decisions.
+-- int_annotations_classified), the input of agreement and decisions.
 with
 
-audit as (
+classified as (
 
-    select * from {{ ref('annotation_audit') }}
+    select * from {{ ref('int_annotations_classified') }}
 
 ),
 
@@ -20,7 +20,7 @@ loaded as (
         lead_time_seconds,
         annotated_at
 
-    from audit
+    from classified
     where outcome = 'loaded'
 
 )

@@ -1,6 +1,7 @@
 -- Conservation of annotations: for every annotation file, the annotations the project's
 -- annotation parser read from it (one record per Label Studio annotation, per JSONL line) =
--- loaded + left out in annotation_audit. Failure rows name the file and the counts.
+-- loaded + left out in int_annotations_classified (where the rule is; annotation_audit is its
+-- public table). Failure rows name the file and the counts.
 with
 
 in_files as (
@@ -19,7 +20,7 @@ audited as (
         source_file,
         count(*) filter (where outcome = 'loaded') as n_loaded,
         count(*) filter (where outcome = 'left_out') as n_left_out
-    from {{ ref('annotation_audit') }}
+    from {{ ref('int_annotations_classified') }}
     group by source_file
 
 )
