@@ -1,3 +1,4 @@
+{{ config(enabled=var('python_models') | string | lower == 'true') }}
 -- The labelers' review list: the likely mislabeled projects, most suspicious first, with what
 -- the classifier and the labeling functions suggest instead.
 select

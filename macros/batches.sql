@@ -256,7 +256,11 @@
                                          row of such an id (for uniqueness of other columns).
       A tested model's meta `labeling_incremental_tests` gives its tests' default (one of the
       above); a test that must see the whole table says `where: labeling_whole_table`. Any other
-      `where` is dbt's own. -#}
+      `where` is dbt's own.
+      Why an override: a test's `where` is rendered when the project is parsed, before the build
+      plans its batches (on-run-start), so it cannot name the rows a build reads for the first
+      time; dbt documents overriding get_where_subquery, with placeholders, for such run-time
+      conditions. -#}
   {%- set where = config.get('where') -%}
   {%- if not execute -%}
     {{ return(relation) }}
@@ -305,7 +309,9 @@
       incremental build that also rebuilds int_label_decisions: there, label_history compares
       only the projects whose ids the new batches touch, on both sides. No other label can have
       changed (the batch plan's rebuild key covers everything else), and comparing them all
-      would read 10 million rows to find none; hard deletes among those ids are still closed. -#}
+      would read 10 million rows to find none; hard deletes among those ids are still closed.
+      Why an override: a dbt snapshot always compares its whole query with its whole table, and
+      no snapshot config narrows that compare; this macro is where dbt builds it. -#}
   {%- set plan = labeling_batch_plan() -%}
   {%- set decisions_built = namespace(value=false) -%}
   {%- for node in graph.nodes.values()

@@ -69,7 +69,9 @@
 
 {% macro spark__get_empty_schema_sql(columns) %}
   {#- The contract check's empty select of the declared columns, with the declared (DuckDB)
-      type names translated (labeling_type), so a contract is written once for both engines. -#}
+      type names translated (labeling_type), so a contract is written once for both engines.
+      Why an override: a contract's data_type is passed to the engine as written, and Spark
+      has no bare `varchar` nor `varchar[]`; dbt has no per-adapter type alias for contracts. -#}
   {%- set translated = {} -%}
   {%- for name, column in columns.items() -%}
     {%- set copy = {} -%}
@@ -84,7 +86,9 @@
 
 
 {% macro spark__create_csv_table(model, agate_table) %}
-  {#- dbt-spark's seed table, with the seeds' column_types (DuckDB names) translated. -#}
+  {#- dbt-spark's seed table, with the seeds' column_types (DuckDB names) translated.
+      Why an override: column_types are used as written, and the seeds declare them once, in
+      DuckDB's names, for both engines (Spark has no bare `varchar`). -#}
   {%- set column_override = model['config'].get('column_types', {}) -%}
   {%- set quote_seed_column = model['config'].get('quote_columns', None) -%}
   {% set sql %}
@@ -277,8 +281,9 @@
 
 {% macro spark__load_csv_rows(model, agate_table) %}
   {#- dbt-spark's seed insert, with the seeds' column_types (DuckDB names) translated, and the
-      values written as SQL literals (the session method formats bound parameters with Python's
-      %, which writes an empty field as the text 'None'). -#}
+      values written as SQL literals. Why an override: dbt-spark's own binds the values as
+      parameters, which its session method formats with Python's %, writing an empty field
+      as the text 'None' instead of NULL. -#}
   {% set batch_size = get_batch_size() %}
   {% set column_override = model['config'].get('column_types', {}) %}
   {% set statements = [] %}

@@ -29,12 +29,17 @@ import duckdb
 import pytest
 
 from annotation_fixtures import choices_result, prodigy_choice, write_doccano, write_label_studio, write_prodigy
-from conftest import REPO, Project, run_script
+from conftest import BIN, REPO, Project, run_script
 
 SPARK_PYTHON = REPO / ".venv-spark" / "bin" / "python"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 pytestmark = pytest.mark.slow
+
+#: The classifier (a dbt Python model) and the models that read its probabilities: enabled
+#: where the target runs Python models (var python_models in dbt_project.yml).
+NEEDS_PYTHON_MODELS = ("int_project_tag_probabilities", "label_issues", "active_learning_queue",
+                       "annotation_tasks", "annotation_tasks_export")
 
 
 def spark_python() -> Path:
@@ -137,10 +142,14 @@ def compare_engines(project: Project, dump: Path, annotations: Path | None = Non
 
 def assert_exports_equal(duckdb_exports: Path, spark_exports: Path) -> None:
     """Every file of the DuckDB export is in Spark's, with the same bytes (text files: once the
-    invocation ids are masked; Parquet: the same rows), and the manifests agree on the data."""
+    invocation ids are masked; Parquet: the same rows), and the manifests agree on the data; but
+    the annotation tasks' files, whose export reads the classifier (not on these targets)."""
     for path in sorted(p for p in duckdb_exports.joinpath("current").rglob("*") if p.is_file()):
         relative = path.relative_to(duckdb_exports / "current")
         other = spark_exports / "current" / relative
+        if str(relative).startswith("annotation/tasks."):
+            assert not other.exists(), f"{relative}: the tasks export is not built on Spark"
+            continue
         assert other.is_file(), f"{relative} is missing from Spark's export"
         if path.suffix == ".parquet":
             con = duckdb.connect()
@@ -191,18 +200,18 @@ def servers(tmp_path: Path) -> Iterator[dict[str, int]]:
 
 def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
         project: Project, tmp_path: Path, servers: dict[str, int]) -> None:
-    """The cluster path on the sample: dbt's SQL, the classifier (a dbt Python model) and the
-    export rows run on a Spark Connect server, which reads the raw and annotation files and
-    writes the stage at its own URIs (file:// here, s3a:// on a cluster); the driver reads the
-    stage at its path. The pipeline's export through a Thrift server (target spark_thrift).
-    Then the gate, in-process (the session method)."""
+    """The cluster path on the sample: dbt's SQL, the tests and the export rows run on a Spark
+    Connect server, which reads the raw and annotation files and writes the stage at its own URIs
+    (file:// here, s3a:// on a cluster); the driver reads the stage at its path. The pipeline's
+    export through a Thrift server (target spark_thrift). Then the gate, in-process (the session
+    method)."""
     annotations = tmp_path / "annotations"
     write_annotations(annotations)
     project.build(LABELING_ANNOTATIONS_DIR=str(annotations))
     dump = tmp_path / "spark-tables"
     stage = tmp_path / "stage"
     built = spark_build(project, "--dump-tables", str(dump), LABELING_ANNOTATIONS_DIR=str(annotations),
-                        LABELING_CLASSIFIER_CACHE="off", LABELING_SPARK_SHUFFLE_PARTITIONS="1",
+                        LABELING_SPARK_SHUFFLE_PARTITIONS="1",
                         LABELING_SPARK_TARGET="spark_connect",
                         LABELING_SPARK_REMOTE=f"sc://localhost:{servers['connect']}",
                         LABELING_SPARK_RAW_URI=f"file://{project.root / 'data' / 'sample'}",
@@ -218,18 +227,19 @@ def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
     compared, differences = compare_engines(project, dump, annotations)
     assert not differences, "\n".join(differences)
     # Every model and seed but the DuckDB-only ones (raw_batches, labeling_progress; the snapshot
-    # is not a model).
+    # is not a model) and the classifier with what reads it (disabled where dbt-spark cannot run
+    # a Python model: var python_models).
     assert {"labeled_projects", "raw_row_audit", "raw_row_outcomes", "int_labeling_function_votes",
-            "int_project_tag_probabilities", "weak_labels", "label_issues", "active_learning_queue",
-            "annotation_audit", "annotation_votes", "label_provenance", "annotation_tasks",
+            "weak_labels", "annotation_audit", "annotation_votes", "label_provenance",
             "labeled_projects_export", "stg_annotations__annotations"} <= set(compared)
-    assert len(compared) == 39
+    assert not set(compared) & set(NEEDS_PYTHON_MODELS)
+    assert len(compared) == 34
     spark_exports = project.root / "spark" / "exports"
     assert_exports_equal(project.exports, spark_exports)
     assert (spark_exports / "labeled_projects.csv").read_bytes() == (project.exports / "labeled_projects.csv").read_bytes()
 
-    # Through a Thrift server: the pipeline and its export (dbt-spark runs no Python model over
-    # Thrift, so the selection stops before the classifier), published as on the other targets.
+    # Through a Thrift server: the pipeline and its export (a selection, to keep the test short),
+    # published as on the other targets.
     # The rules' table too: a test of it reads the taxonomy, so dbt's (eager) selection runs it.
     thrift_exports = tmp_path / "thrift-exports"
     built = spark_build(project, "--select", "+labeled_projects_export", "+int_labeling_functions_unioned",
@@ -266,12 +276,12 @@ def test_spark_build_on_real_data_equals_duckdb_and_the_lesson(project: Project,
     project.build(LABELING_RAW_DIR="data/madewithml")
     dump = tmp_path / "spark-tables"
     built = spark_build(project, "--dump-tables", str(dump), LABELING_RAW_DIR="data/madewithml",
-                        LABELING_CLASSIFIER_CACHE="off", LABELING_SPARK_SHUFFLE_PARTITIONS="1")
+                        LABELING_SPARK_SHUFFLE_PARTITIONS="1")
     assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-3000:]
     compared, differences = compare_engines(project, dump)
     # int_labeling_function_votes among them: the rule patterns cast the same votes on both engines.
     assert not differences, "\n".join(differences)
-    assert len(compared) == 39
+    assert len(compared) == 34
     spark_csv = (project.root / "spark" / "exports" / "labeled_projects.csv").read_bytes()
     assert spark_csv == run_lesson(mirror, tmp_path)
     assert_exports_equal(project.exports, project.root / "spark" / "exports")
@@ -298,3 +308,33 @@ def test_spark_build_refuses_bad_input_before_starting(project: Project) -> None
     assert "nothing was built" in result.stderr
     assert not (project.root / "spark" / "exports").exists()
     shutil.rmtree(project.root / "spark", ignore_errors=True)
+
+
+def test_python_models_are_enabled_only_where_dbt_spark_can_run_them(project: Project) -> None:
+    """The classifier and what reads it are disabled by config on the Spark targets without a
+    Databricks cluster (dbt-spark submits Python models only there), with the analyses and
+    exposures that read them, and enabled on DuckDB and on the databricks target; nothing is
+    patched to run them elsewhere."""
+    def listed(target: str, python: Path, **env: str) -> set[str]:
+        result = subprocess.run(
+            [str(python.parent / "dbt"), "ls", "--target", target, "--resource-type", "model", "analysis",
+             "exposure", "--output", "name", "--quiet", "--project-dir", str(project.root)],
+            cwd=project.root, env=project.env(**env), capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return set(result.stdout.split())
+
+    readers = {*NEEDS_PYTHON_MODELS, "label_review_queue", "report_label_issues", "label_quality_review",
+               "labeling_tool"}
+    duckdb_nodes = listed("dev", BIN / "python")
+    assert readers <= duckdb_nodes
+    for target in ("spark", "spark_connect", "spark_thrift"):
+        spark_nodes = listed(target, spark_python())
+        assert not readers & spark_nodes, target
+        # Everything else but the DuckDB-only nodes builds on Spark.
+        assert duckdb_nodes - readers - spark_nodes == {"raw_batches", "labeling_progress", "report_progress"}
+    databricks = listed("databricks", spark_python(), DATABRICKS_HOST="example.cloud.databricks.com",
+                        DATABRICKS_CLUSTER_ID="0123-456789-abcdefgh", DATABRICKS_TOKEN="unused")
+    assert readers <= databricks
+    # No run-time patching of dbt-spark: no project code touches its adapter class.
+    assert not [path for path in (*REPO.glob("scripts/*.py"), *REPO.glob("plugins/**/*.py"))
+                if "SparkAdapter" in path.read_text()]

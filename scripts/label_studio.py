@@ -15,7 +15,8 @@ previous pull of the same project). The next ``dbt build`` reads it.
 Authentication (``--token`` or ``LABEL_STUDIO_API_KEY``): a personal access token (a JWT
 refresh token, Label Studio 1.23's default: it is exchanged at ``/api/token/refresh/`` for an
 access token) or a legacy token (``Token`` auth, when the organization enables it). Only the
-Python standard library is used, so it runs in the project's venv.
+Python standard library is used, so it runs in the project's venv (why not ``label-studio-sdk``,
+measured: docs/annotation_loop.md).
 
 Examples::
 

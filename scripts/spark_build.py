@@ -62,35 +62,6 @@ DEFAULT_EXCLUDE = ["resource_type:snapshot"]
 ANNOTATIONS_STAGE = "annotations"
 
 
-def register_session_python_runner() -> None:
-    """Let dbt-spark's ``session`` method run dbt Python models (the classifier).
-
-    dbt-spark submits a Python model to Databricks (a notebook on a cluster), which the session
-    method has none of. This adds a submission method ``session``, the default when the profile's
-    method is ``session``: the model's compiled code (dbt's own, with its ``dbtObj`` and the
-    write to the table) runs in this process on the session dbt's SQL runs on.
-    """
-    from dbt.adapters.base import PythonJobHelper
-    from dbt.adapters.spark.impl import SparkAdapter
-
-    class SessionPythonJobHelper(PythonJobHelper):
-        def __init__(self, parsed_model: dict[str, Any], credentials: Any) -> None:
-            self.parsed_model = parsed_model
-
-        def submit(self, compiled_code: str) -> None:
-            from pyspark.sql import SparkSession
-
-            code = compile(compiled_code, self.parsed_model.get("original_file_path", "<model>"), "exec")
-            exec(code, {"spark": SparkSession.builder.getOrCreate(), "__name__": "__dbt_python_model__"})
-
-    helpers = SparkAdapter.python_submission_helpers.fget
-    default = SparkAdapter.default_python_submission_method.fget
-    SparkAdapter.python_submission_helpers = property(  # type: ignore[method-assign]
-        lambda self: {**helpers(self), "session": SessionPythonJobHelper})
-    SparkAdapter.default_python_submission_method = property(  # type: ignore[method-assign]
-        lambda self: "session" if self.config.credentials.method == "session" else default(self))
-
-
 def spark_dir() -> Path:
     """The warehouse and metastore folder: ``LABELING_SPARK_DIR`` (default ``spark``)."""
     return _anchored(os.environ.get("LABELING_SPARK_DIR", "spark"))
@@ -108,26 +79,11 @@ def _anchored(path: str) -> Path:
 
 def check_inputs(raw_dir: Path, annotations_dir: Path) -> tuple[list[str], dict[str, Any]]:
     """Step 1: every problem of the inputs, and what the on-run-start hook reads (JSON)."""
-    problems = raw_files.check_raw_folder(PROJECT, str(raw_dir), "read_csv")
+    problems = raw_files.check_inputs(PROJECT, raw_dir, str(raw_dir), "read_csv")
     if (raw_dir / "batches").exists():
         problems.append(f"{raw_dir}/batches: data that arrives in batches is applied by the DuckDB "
                         "build only (make build LOAD=read_csv); a Spark build reads projects.csv "
                         "and tags.csv whole. Merge the batches into them, or build on DuckDB.")
-    if not problems:
-        for name in raw_files.RAW_FILES:
-            columns = {column: _raw_type(name, column) for column in raw_files.RAW_COLUMNS[name]}
-            problem = raw_files.check_raw_file(name, raw_dir / name, columns)
-            if problem:
-                problems.append(f"{problem} ({raw_dir / name})")
-    # The project's own seeds (taxonomy, labeling functions, corrections), as the DuckDB
-    # build's preflight checks them: every value's canonical form by the seed's column_types.
-    for seed in _seeds():
-        path = PROJECT / "seeds" / f"{seed['name']}.csv"
-        if path.exists():
-            problem = raw_files.check_raw_file(path.name, path, seed["config"]["column_types"],
-                                               allow_empty=bool(seed["config"].get("meta", {}).get("allow_empty")))
-            if problem:
-                problems.append(f"{problem} (seeds/{path.name})")
     reading = annotations.read_configured(annotations_dir)
     problems += reading.problems
     try:
@@ -141,19 +97,6 @@ def check_inputs(raw_dir: Path, annotations_dir: Path) -> tuple[list[str], dict[
         "annotation_reading": reading,
     }
     return problems, inputs
-
-
-def _seeds() -> list[dict[str, Any]]:
-    """The seeds' properties (``seeds/_seeds.yml``)."""
-    import yaml
-
-    return yaml.safe_load((PROJECT / "seeds" / "_seeds.yml").read_text(encoding="utf-8"))["seeds"]
-
-
-def _raw_type(file_name: str, column: str) -> str:
-    """A raw column's type, as the seeds declare it (``column_types`` in ``seeds/_seeds.yml``)."""
-    seed = next(s for s in _seeds() if s["name"] == file_name.removesuffix(".csv"))
-    return seed["config"]["column_types"][column]
 
 
 def run_dbt(args: list[str]) -> Any:
@@ -416,7 +359,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.select:
         dbt_args += ["--select", *args.select]
     dbt_args += ["--exclude", *DEFAULT_EXCLUDE, *args.exclude]
-    register_session_python_runner()
     result = run_dbt(dbt_args)
     if not result.success or result.result is None:
         print(f"labeling (spark): build NOT published: dbt failed "

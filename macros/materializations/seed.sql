@@ -7,6 +7,8 @@
     (128 KiB fields) and rules, and most of the time a large seed takes. Here the file is parsed
     once, by the same reader as the preflight and the read_csv path. The table is recreated on
     every load, so `rowid` numbers the raw rows in file order.
+    Why an override: dbt's seed task and its default materialization always parse the file with
+    agate first (no config turns that off); only a materialization of the same name can skip it.
   -#}
   {%- set column_types = config.get('column_types') or {} -%}
   {%- if column_types | length == 0 -%}

@@ -24,14 +24,14 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from labeling.batches import check_batches
 from labeling.paths import sql_string
 
-# The raw files of the Made With ML lesson, in the raw folder (LABELING_RAW_DIR).
+# The raw files of the Made With ML lesson, in the raw folder (LABELING_RAW_DIR). Their columns,
+# in file order, and types are their seeds' column_types in seeds/_seeds.yml (seed_specs).
 RAW_FILES = ("projects.csv", "tags.csv")
-# Their header (the seeds' column_types in seeds/_seeds.yml and the sources name the same).
-RAW_COLUMNS = {"projects.csv": ["id", "created_on", "title", "description"], "tags.csv": ["id", "tag"]}
 LOAD_MODES = ("seed", "read_csv")
 # The longest line (a record, with its line breaks) any reader accepts: 20 MB.
 MAX_LINE_BYTES = 20_000_000
@@ -301,9 +301,38 @@ def check_raw_folder(project: Path, raw_dir_setting: str, load_mode: str) -> lis
         for name in RAW_FILES:
             path = absolute / name
             if path.is_file() and path.stat().st_size < DBT_SEED_HASH_LIMIT:
-                expected = RAW_COLUMNS[name]
+                expected = list(seed_specs(project)[name.removesuffix(".csv")]["column_types"])
                 problem = check_header(name, path, expected) or check_utf8(name, path)
                 if problem:
                     problems.append(f"{problem} ({path}). Nothing was loaded or changed.")
     return problems
 
+
+
+def seed_specs(project: Path) -> dict[str, dict[str, Any]]:
+    """``{seed name: its config}`` from ``seeds/_seeds.yml``: the one definition of the columns
+    of every raw file and seed, in file order, with their types (``column_types``), which dbt
+    loads them by and every check here reads."""
+    import yaml
+
+    spec = yaml.safe_load((project / "seeds" / "_seeds.yml").read_text(encoding="utf-8"))
+    return {seed["name"]: seed["config"] for seed in spec["seeds"]}
+
+
+def check_inputs(project: Path, raw_dir: Path, raw_dir_setting: str, load_mode: str) -> list[str]:
+    """Every problem of the raw folder (``check_raw_folder``), of each raw file whole and of the
+    project's own seeds (``check_raw_file``, by their ``column_types``): the up-front check of
+    ``scripts/check_raw.py`` and of the Spark build. Empty if none."""
+    problems = check_raw_folder(project, raw_dir_setting, load_mode)
+    if problems:
+        return problems
+    specs = seed_specs(project)
+    files = [(name, raw_dir / name, specs[name.removesuffix(".csv")]) for name in RAW_FILES]
+    files += [(f"{name}.csv", project / "seeds" / f"{name}.csv", config) for name, config in specs.items()
+              if (project / "seeds" / f"{name}.csv").exists()]
+    for name, path, config in files:
+        problem = check_raw_file(name, path, dict(config["column_types"]),
+                                 allow_empty=bool((config.get("meta") or {}).get("allow_empty")))
+        if problem:
+            problems.append(f"{problem} ({path})")
+    return problems

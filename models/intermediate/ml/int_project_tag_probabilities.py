@@ -36,9 +36,10 @@ def model(dbt, session):
     folds = int(dbt.config.get("folds"))
     seed = int(dbt.config.get("seed"))
 
-    # DuckDB relations here; Spark DataFrames on Spark, where scripts/spark_build.py runs this
-    # model in its session. Either way the inputs are read into pandas, and the cache's Parquet
-    # files are read and written by DuckDB (`files`: the session itself, or an in-memory one).
+    # DuckDB relations here; Spark DataFrames on Databricks, where dbt-spark submits this model
+    # to the target's cluster (the only Spark target it is enabled on: var python_models).
+    # Either way the inputs are read into pandas, and the cache's Parquet files are read and
+    # written by DuckDB (`files`: the session itself, or an in-memory one).
     on_spark = _on_spark(session)
     files = _duckdb().connect() if on_spark else session
     labeled = _pandas(dbt.ref("labeled_projects")).sort_values("id", kind="stable")

@@ -1,4 +1,4 @@
-{% test unique_combination_of_columns(model, combination, id_column=none) %}
+{% test unique_combination(model, combination, id_column=none) %}
 {#- Fails for every combination of values that occurs in more than one row; one failure row
     per duplicated combination with its row count and the ids involved. Two passes: the hash of
     each combination is counted first (one fixed-size key per row, not the values, which may be
