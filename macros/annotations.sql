@@ -17,15 +17,35 @@ replace(replace(replace(replace(replace({{ text }}, '&', '&amp;'), '<', '&lt;'),
 {%- endmacro %}
 
 
+{% macro labeling_label_precedence(corrected_tag, consensus_tag, given_tag) %}
+{#- The precedence of a project's labels, defined once: a reviewer's correction, else the
+    annotators' consensus, else the tag given in tags.csv. A list of (label source, SQL of its
+    tag) pairs, first wins; labeling_label_source and labeling_final_tag read it. -#}
+{{ return([('reviewer_correction', corrected_tag), ('annotation_consensus', consensus_tag),
+           ('tags_csv', given_tag)]) }}
+{%- endmacro %}
+
+
 {% macro labeling_label_source(corrected_tag, consensus_tag, given_tag) %}
-{#- Where a project's final label comes from, by precedence: a reviewer's correction, else the
-    annotators' consensus, else the tag given in tags.csv; NULL when none gives one. One
-    definition for int_label_decisions and int_raw_rows_classified. -#}
+{#- Where a project's final label comes from (labeling_label_precedence): the source of the
+    first tag that is not NULL; NULL when none gives one. Used by int_label_decisions and
+    int_raw_ids_classified. -#}
 case
-    when {{ corrected_tag }} is not null then 'reviewer_correction'
-    when {{ consensus_tag }} is not null then 'annotation_consensus'
-    when {{ given_tag }} is not null then 'tags_csv'
+{%- for source, tag in labeling_label_precedence(corrected_tag, consensus_tag, given_tag) %}
+    when {{ tag }} is not null then '{{ source }}'
+{%- endfor %}
 end
+{%- endmacro %}
+
+
+{% macro labeling_final_tag(corrected_tag, consensus_tag, given_tag) %}
+{#- A project's final label: the first tag that is not NULL, in labeling_label_precedence's
+    order. -#}
+coalesce(
+{%- for source, tag in labeling_label_precedence(corrected_tag, consensus_tag, given_tag) -%}
+    {{ tag }}{{ ', ' if not loop.last }}
+{%- endfor -%}
+)
 {%- endmacro %}
 
 

@@ -82,7 +82,8 @@ decided as (
         latest_corrections.reason as correction_reason,
         latest_corrections.decided_at as corrected_at,
         coalesce(latest_corrections.n_corrections, 0) as n_corrections,
-        coalesce(latest_corrections.tag, votes.consensus_tag, tags.tag) as tag,
+        {{ labeling_final_tag('latest_corrections.tag', 'votes.consensus_tag', 'tags.tag') }}
+            as tag,
         {{ labeling_label_source('latest_corrections.tag', 'votes.consensus_tag', 'tags.tag') }}
             as label_source
 
