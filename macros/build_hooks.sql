@@ -260,7 +260,7 @@
                          'allow_empty': (node.config.meta or {}).get('allow_empty', false)}) -%}
   {%- endfor -%}
   {%- if labeling_load_mode() == 'read_csv' -%}
-    {%- set raw_dir = run_query("select getvariable('labeling_raw_dir')")[0][0] -%}
+    {%- set raw_dir = labeling_raw_dir() -%}
     {%- for source in graph.sources.values()
           if source.package_name == project_name and source.source_name == 'madewithml_files' -%}
       {%- set columns = {} -%}

@@ -58,16 +58,24 @@
 {% endmacro %}
 
 
-{% macro labeling_upstream_seed_files(model) %}
-  {#- Dispatched by engine: the DuckDB form below, the Spark form in macros/spark.sql. -#}
-  {{ return(adapter.dispatch('labeling_upstream_seed_files')(model)) }}
+{% macro labeling_raw_dir() %}
+  {#- The raw folder as this machine reads it (absolute). Dispatched by engine: DuckDB's below,
+      Spark's in macros/spark.sql. -#}
+  {{ return(adapter.dispatch('labeling_raw_dir')()) }}
 {% endmacro %}
 
 
-{% macro duckdb__labeling_upstream_seed_files(model) %}
-  {#- {file name: path} of the seed files upstream of `model` (the build's raw inputs; on the
-      read_csv path, the raw files, each batch's included, named batches/<name>/<file>). The plugin adds the annotation files when the annotation
-      sources are upstream. -#}
+{% macro duckdb__labeling_raw_dir() %}
+  {#- The DuckDB variable labeling_raw_dir, set by the labeling_export plugin (LABELING_RAW_DIR). -#}
+  {{ return(run_query("select getvariable('labeling_raw_dir')")[0][0]) }}
+{% endmacro %}
+
+
+{% macro labeling_upstream_seed_files(model) %}
+  {#- {file name: path} of the input files upstream of `model`, on either engine: its seeds and
+      the raw files it reads (on DuckDB's read_csv path each batch's file too, named
+      batches/<name>/<file>). The manifest's `inputs` (with each file's sha256 and size, and
+      the annotation files when the annotation source is upstream) are described from it. -#}
   {%- set files = {} -%}
   {%- for uid in labeling_upstream_nodes(model) -%}
     {%- set node = graph.nodes.get(uid) -%}
@@ -75,7 +83,7 @@
       {%- do files.update({node.original_file_path.split('/')[-1]: labeling_abspath(node.original_file_path)}) -%}
     {%- elif uid in graph.sources and graph.sources[uid].source_name == 'madewithml_files' -%}
       {%- do files.update({graph.sources[uid].name ~ '.csv':
-          run_query("select getvariable('labeling_raw_dir')")[0][0] ~ '/' ~ graph.sources[uid].name ~ '.csv'}) -%}
+          labeling_raw_dir() ~ '/' ~ graph.sources[uid].name ~ '.csv'}) -%}
       {#- and every batch's file of that kind (data that arrives in batches, labeling.batches) -#}
       {%- for batch in labeling_batch_plan().batches if batch.name != 'initial' -%}
         {%- set file = batch.files[graph.sources[uid].name ~ '.csv'] -%}
@@ -190,8 +198,10 @@
   {#- The manifest fields every gated_export carries, on either engine (called by both
       materializations, in the model's context: `model`, `config`): the model, its relation,
       the invocation, dbt's version, the row count and labeling_export_tallies of the model's
-      count_by, accounting_model and label_source_model. Each engine adds the files' columns
-      and the inputs. -#}
+      count_by, accounting_model and label_source_model, and the input files upstream
+      (labeling_upstream_seed_files; `_reads_annotations`, private, says whether the annotation
+      files are among them), which the publish describes with their sha256. Each engine adds
+      the files' columns. -#}
   {%- set meta = {
       'model': model.unique_id,
       'relation': relation.render(),
@@ -200,6 +210,9 @@
       'dbt_version': dbt_version,
       'row_count': row_count,
       'counts_by': config.get('count_by', none),
+      'inputs': labeling_upstream_seed_files(model),
+      '_reads_annotations': graph.sources.values() | selectattr('source_name', 'equalto', 'annotations')
+        | map(attribute='unique_id') | select('in', labeling_upstream_nodes(model)) | list | length > 0,
   } -%}
   {%- do meta.update(labeling_export_tallies(rows, config.get('count_by', none),
         config.get('accounting_model', none), config.get('label_source_model', none))) -%}

@@ -110,7 +110,8 @@
 
 {% macro labeling_spark_inputs() %}
   {#- What scripts/spark_build.py found and checked before dbt started (env
-      LABELING_SPARK_INPUTS, JSON): project_dir, raw_dir, and the annotation records the
+      LABELING_SPARK_INPUTS, JSON): project_dir, raw_dir (as this machine reads it), raw_uri
+      (as the cluster reads it), stage_uri, and the annotation records the
       project's annotation parser wrote (annotation_records, where the cluster reads them) with
       their columns' types (annotation_columns, labeling.annotations.RECORD_COLUMNS). -#}
   {%- set inputs = env_var('LABELING_SPARK_INPUTS', '') -%}
@@ -149,7 +150,7 @@
     {%- do run_query('drop table if exists madewithml_files.' ~ source_node.name) -%}
     {%- do run_query('create table madewithml_files.' ~ source_node.name ~ ' ('
         ~ columns | join(', ') ~ ') using csv options (path '
-        ~ labeling_sql_string(inputs.raw_dir ~ '/' ~ source_node.name ~ '.csv')
+        ~ labeling_sql_string(inputs.raw_uri ~ '/' ~ source_node.name ~ '.csv')
         ~ ", header 'true', multiLine 'true', quote '\"', escape '\"', mode 'FAILFAST')") -%}
   {%- endfor -%}
   {%- do run_query('create database if not exists annotations') -%}
@@ -197,18 +198,9 @@
 {% endmacro %}
 
 
-{% macro spark__labeling_upstream_seed_files(model) %}
-  {%- set files = {} -%}
-  {%- set inputs = labeling_spark_inputs() -%}
-  {%- for uid in labeling_upstream_nodes(model) -%}
-    {%- set node = graph.nodes.get(uid) -%}
-    {%- if node is not none and node.resource_type == 'seed' -%}
-      {%- do files.update({node.original_file_path.split('/')[-1]: labeling_abspath(node.original_file_path)}) -%}
-    {%- elif uid in graph.sources and graph.sources[uid].source_name == 'madewithml_files' -%}
-      {%- do files.update({graph.sources[uid].name ~ '.csv': inputs.raw_dir ~ '/' ~ graph.sources[uid].name ~ '.csv'}) -%}
-    {%- endif -%}
-  {%- endfor -%}
-  {{ return(files) }}
+{% macro spark__labeling_raw_dir() %}
+  {#- The raw folder as the machine running dbt reads it (scripts/spark_build.py checked it). -#}
+  {{ return(labeling_spark_inputs().raw_dir) }}
 {% endmacro %}
 
 

@@ -124,18 +124,6 @@ def _spark(target: str) -> Any:
     return SparkSession.builder.getOrCreate()
 
 
-def _upstream(manifest: dict[str, Any], unique_id: str) -> set[str]:
-    seen: set[str] = set()
-    todo = [unique_id]
-    while todo:
-        node = manifest["nodes"].get(todo.pop()) or {}
-        for parent in node.get("depends_on", {}).get("nodes", []):
-            if parent not in seen:
-                seen.add(parent)
-                todo.append(parent)
-    return seen
-
-
 def _files_of(config: dict[str, Any], name: str) -> list[dict[str, str]]:
     files = config.get("files")
     if files:
@@ -144,7 +132,7 @@ def _files_of(config: dict[str, Any], name: str) -> list[dict[str, str]]:
     return [{"name": f"{stem}.{fmt}"} for fmt in config.get("formats") or ["csv", "parquet"]]
 
 
-def write_export(node: dict[str, Any], stage: str, staging: Path, inputs: dict[str, Any]) -> StagedExport:
+def write_export(node: dict[str, Any], stage: str, staging: Path, reading: annotations.Reading) -> StagedExport:
     """Write one gated_export model's files into ``staging`` from the rows Spark staged for it
     (``<stage>/<model>/``, Parquet files in the model's order: part files by name, rows by
     position), in the contract's column order and types, with DuckDB's writer (the DuckDB build's
@@ -196,7 +184,11 @@ def write_export(node: dict[str, Any], stage: str, staging: Path, inputs: dict[s
         raise RuntimeError(f"{node['name']}: Spark counted {computed['row_count']} rows, the staged files "
                            f"at {rows} hold {row_count}; not publishing a partial export")
     # What the materialization computed (labeling_export_meta, manifest_extra), and what only the
-    # files tell: their columns as DuckDB describes them, and the inputs.
+    # files tell: their columns as DuckDB describes them, and the inputs it named, described with
+    # their sha256 and size (the annotation files the check read, when they are upstream).
+    reads_annotations = computed.pop("_reads_annotations")
+    inputs = describe_inputs({name: Path(path) for name, path in computed.pop("inputs").items()},
+                             reading.files if reads_annotations else None)
     meta: dict[str, Any] = {**computed, "engine": "spark", "columns": [d[0] for d in described],
                             "column_types": [d[1] for d in described], "inputs": inputs}
     return StagedExport(relation=node["relation_name"], files=[f["name"] for f in files],
@@ -204,26 +196,7 @@ def write_export(node: dict[str, Any], stage: str, staging: Path, inputs: dict[s
                         view_target=str(export_dir() / parquet), reader="read_parquet")
 
 
-def _inputs_of(manifest: dict[str, Any], node: dict[str, Any], raw_dir: Path,
-               annotation_files: list[tuple[annotations.Tool, Path]]) -> dict[str, dict[str, Any]]:
-    """The manifest's ``inputs`` of an export, as the DuckDB build writes them: the raw files and
-    seeds upstream of it and, when it reads the annotations, their files; each with its path,
-    sha256 and size (``labeling.publish.describe_inputs``; the annotation files the check read)."""
-    files: dict[str, Path] = {}
-    reads_annotations = False
-    for uid in sorted(_upstream(manifest, node["unique_id"])):
-        if uid.startswith("seed."):
-            seed = manifest["nodes"][uid]
-            files[seed["original_file_path"].split("/")[-1]] = PROJECT / seed["original_file_path"]
-        elif uid.startswith("source."):
-            source = manifest["sources"][uid]
-            if source["source_name"] == "madewithml_files":
-                files[source["name"] + ".csv"] = raw_dir / (source["name"] + ".csv")
-            reads_annotations = reads_annotations or source["source_name"] == "annotations"
-    return describe_inputs(files, annotation_files if reads_annotations else None)
-
-
-def publish(results: Any, raw_dir: Path, reading: annotations.Reading, stage_uri: str) -> str:
+def publish(results: Any, reading: annotations.Reading, stage_uri: str) -> str:
     """Step 3: write and publish every export this build ran; returns what was published. The
     rows are read from the stage the materialization wrote (``LABELING_SPARK_STAGE_READ``, the
     same place as DuckDB reaches it; by default the stage's own path)."""
@@ -239,7 +212,7 @@ def publish(results: Any, raw_dir: Path, reading: annotations.Reading, stage_uri
     folder.claim()
     staging = folder.prepare(invocation_id)
     for node in exports:
-        folder.staged.append(write_export(node, stage, staging, _inputs_of(manifest, node, raw_dir, reading.files)))
+        folder.staged.append(write_export(node, stage, staging, reading))
     publication = Publication(build_id=invocation_id, main=None, database_copy=None, exports=folder)
     publication.stage()
     outcome = publication.publish()
@@ -366,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
               "unchanged.", file=sys.stderr)
         return 1
     try:
-        outcome = publish(result.result, raw_dir, reading, stage_uri)
+        outcome = publish(result.result, reading, stage_uri)
     except Exception as exc:  # noqa: BLE001 - reported, and the previous export stays current
         print(f"labeling (spark): build NOT published: {exc}. The exports in {export_dir()} are unchanged.",
               file=sys.stderr)
@@ -376,8 +349,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def spark_locations(inputs: dict[str, Any], stage_uri: str) -> dict[str, Any]:
-    """The checked inputs as the cluster reads them: the raw folder at ``LABELING_SPARK_RAW_URI``
-    when the cluster reads it elsewhere than this machine (object storage), the stage the export
+    """The checked inputs as the cluster reads them: the raw folder at ``raw_uri``
+    (``LABELING_SPARK_RAW_URI`` when the cluster reads it elsewhere than this machine, such as
+    object storage; ``raw_dir`` stays where this machine reads it), the stage the export
     rows go to, and the annotation records of the check's own reading, written into the stage
     (at ``LABELING_SPARK_STAGE_READ``, so the cluster reads them at ``LABELING_SPARK_STAGE_URI``):
     the engines load exactly what the check read."""
@@ -385,11 +359,8 @@ def spark_locations(inputs: dict[str, Any], stage_uri: str) -> dict[str, Any]:
     stage_read = os.environ.get("LABELING_SPARK_STAGE_READ", stage_uri).rstrip("/")
     reading = inputs.pop("annotation_reading")
     annotations.write_records(reading, Path(stage_read.removeprefix("file:")) / ANNOTATIONS_STAGE / "records.jsonl")
-    located = {**inputs, "stage_uri": stage_uri,
-               "annotation_records": f"{stage_uri}/{ANNOTATIONS_STAGE}/records.jsonl"}
-    if raw_uri:
-        located["raw_dir"] = raw_uri
-    return located
+    return {**inputs, "raw_uri": raw_uri or inputs["raw_dir"], "stage_uri": stage_uri,
+            "annotation_records": f"{stage_uri}/{ANNOTATIONS_STAGE}/records.jsonl"}
 
 
 def _dump(folder: Path, target: str) -> int:

@@ -85,7 +85,6 @@
   {%- do meta.update({
       'columns': columns.columns[0].values() | list,
       'column_types': columns.columns[1].values() | list,
-      'inputs': labeling_upstream_seed_files(model),
   }) -%}
   {%- for key, value in config.get('manifest_extra', {}).items() -%}
     {%- do meta.update({key: value}) -%}
@@ -102,9 +101,6 @@
   {#- The files are switched in by on-run-end, together with the database, only when every
       node of the build succeeded; until then the view reads the staged file, and on-run-end
       points it at the published version. -#}
-  {%- set reads_annotations = graph.sources.values() | selectattr('source_name', 'equalto', 'annotations')
-        | map(attribute='unique_id') | select('in', labeling_upstream_nodes(model)) | list | length > 0 -%}
-  {%- do meta.update({'_reads_annotations': reads_annotations}) -%}
   {%- do meta.update({'_published': export_dir ~ '/' ~ read_file, '_reader': 'read_parquet',
                       '_files': files | map(attribute='name') | list,
                       '_manifest': config.get('manifest_name', 'manifest.json')}) -%}
