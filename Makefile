@@ -12,10 +12,12 @@ REAL_DIR := data/madewithml
 # for large inputs). make build LOAD=read_csv
 LOAD ?= seed
 export LABELING_LOAD := $(LOAD)
-# Which engine builds: duckdb (default) or spark (Apache Spark through dbt-spark's session
-# method, in .venv-spark: scripts/spark_build.py). make build TARGET=spark
+# Which engine builds: duckdb (default) or spark (Apache Spark through dbt-spark, in
+# .venv-spark: dbt build --target $(SPARK_TARGET), then scripts/spark_publish.py). make build TARGET=spark
 TARGET ?= duckdb
-SPARK_PYTHON := .venv-spark/bin/python
+# The profile's Spark target: spark (in this process), spark_connect or spark_thrift (docs/spark.md).
+SPARK_TARGET ?= $(or $(LABELING_SPARK_TARGET),spark)
+SPARK_BIN := .venv-spark/bin
 
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -46,9 +48,14 @@ define checked_build
 	$(1) $(BIN)/python scripts/check_raw.py; \
 	$(1) LABELING_INPUT_FINGERPRINT="$$(cat "$$fingerprint")" $(BIN)/dbt build
 endef
-# TARGET=spark: the whole build on Spark (its checks, dbt build --target spark, the publish).
+# TARGET=spark: dbt build on Spark (the dbt-core plugin checks the inputs first), then the one
+# step dbt cannot do: publish the staged exports when every node succeeded.
+define spark_build
+	$(1) $(SPARK_BIN)/dbt build --target $(SPARK_TARGET)
+	$(1) $(SPARK_BIN)/python scripts/spark_publish.py
+endef
 define engine_build
-	$(if $(filter spark,$(TARGET)),$(1) $(SPARK_PYTHON) scripts/spark_build.py,$(call checked_build,$(1)))
+	$(if $(filter spark,$(TARGET)),$(call spark_build,$(1)),$(call checked_build,$(1)))
 endef
 ifeq ($(filter $(TARGET),duckdb spark),)
 $(error TARGET must be duckdb or spark, not '$(TARGET)')

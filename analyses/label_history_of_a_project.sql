@@ -1,3 +1,4 @@
+{{ config(enabled=var('history_snapshots') | string | lower == 'true') }}
 -- Every version of one project's label, oldest first: what it was, where it came from, who
 -- decided it and why, and when it held (label_history, the snapshot of label_provenance).
 -- "What was project 2436's label before the last correction, who changed it and why?" is the

@@ -1,3 +1,4 @@
+{{ config(enabled=var('history_snapshots') | string | lower == 'true') }}
 -- The labels that changed between two published builds (the two newest of
 -- audit.labeling_builds, or --vars '{from_build: <invocation id>, to_build: <invocation id>}'):
 -- each label as it was when each build was published, from the snapshot label_history, with

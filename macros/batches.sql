@@ -157,7 +157,7 @@
       keyword arguments of config(): on DuckDB an incremental table in the database file (never
       in `scratch`), appended to after labeling_delete_rows_of_new_ids(column) deleted the rows
       of the ids the new batches touch. On Spark, which has no batches
-      (scripts/spark_build.py), a table rebuilt by every build. -#}
+      (labeling.spark.prepare refuses batches), a table rebuilt by every build. -#}
   {%- if target.type != 'duckdb' -%}
     {{ return({'materialized': 'table'}) }}
   {%- endif -%}

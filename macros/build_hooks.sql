@@ -220,8 +220,9 @@
 
 
 {% macro labeling_load_mode() %}
-  {#- How the raw files load: 'seed' (default) or 'read_csv' (env LABELING_LOAD, the fast path). -#}
-  {%- set mode = env_var('LABELING_LOAD', 'seed') -%}
+  {#- How the raw files load: on DuckDB 'seed' (default) or 'read_csv' (env LABELING_LOAD, the
+      fast path); Spark always reads them in place ('read_csv'). -#}
+  {%- set mode = env_var('LABELING_LOAD', 'seed') if target.type == 'duckdb' else 'read_csv' -%}
   {%- if mode not in ('seed', 'read_csv') -%}
     {{ exceptions.raise_compiler_error("LABELING_LOAD must be 'seed' or 'read_csv', not '" ~ mode ~ "'") }}
   {%- endif -%}

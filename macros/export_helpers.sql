@@ -29,7 +29,7 @@
 {% macro labeling_copy_options(format) %}
   {#- DuckDB COPY options per export file format (csv, parquet, json, jsonl, xml, txt), from
       labeling.publish.EXPORT_COPY_OPTIONS through the plugin's labeling_export_copy_options
-      (scripts/spark_build.py writes a Spark build's exports with the same options). -#}
+      (scripts/spark_publish.py writes a Spark build's exports with the same options). -#}
   {%- set options = run_query('select labeling_export_copy_options(' ~ labeling_sql_string(format) ~ ')')[0][0] -%}
   {%- if not options -%}
     {{ exceptions.raise_compiler_error("gated_export: unsupported format '" ~ format

@@ -1,8 +1,9 @@
-{#- The Spark forms of the dispatched macros (macros/engine.sql and the hooks). A build on Spark
-    is run by scripts/spark_build.py (make build TARGET=spark): it checks the raw and annotation
-    files before dbt starts, runs dbt, and publishes the exports when every node succeeded. The
-    raw files are read in place by Spark's CSV reader (external tables the on-run-start hook
-    creates), the annotation files by its text reader. -#}
+{#- The Spark forms of the dispatched macros (macros/engine.sql and the hooks). `dbt build
+    --target spark` is the plain dbt CLI: the project's dbt-core plugin checks the raw and
+    annotation files before dbt parses (labeling.spark.prepare), and scripts/spark_publish.py
+    publishes the exports after a build in which every node succeeded. The raw files are read in
+    place by Spark's CSV reader (external tables the on-run-start hook creates), the annotation
+    records by its JSON reader. -#}
 
 {% macro spark__labeling_type(name) %}
   {#- DuckDB type names as Spark's: varchar (and text, json) string, integer int, `T[]`
@@ -109,17 +110,16 @@
 
 
 {% macro labeling_spark_inputs() %}
-  {#- What scripts/spark_build.py found and checked before dbt started (env
-      LABELING_SPARK_INPUTS, JSON): project_dir, raw_dir (as this machine reads it), raw_uri
-      (as the cluster reads it), stage_uri, and the annotation records the
-      project's annotation parser wrote (annotation_records, where the cluster reads them) with
-      their columns' types (annotation_columns, labeling.annotations.RECORD_COLUMNS). -#}
+  {#- Where a Spark build reads and writes (env LABELING_SPARK_INPUTS, JSON, set by the project's
+      dbt-core plugin, labeling.spark.prepare): project_dir, raw_dir (as this machine reads it),
+      raw_uri (as the cluster reads it), stage_uri, and the annotation records the project's
+      annotation parser wrote (annotation_records, where the cluster reads them) with their
+      columns' types (annotation_columns, labeling.annotations.RECORD_COLUMNS). -#}
   {%- set inputs = env_var('LABELING_SPARK_INPUTS', '') -%}
   {%- if not inputs -%}
     {{ exceptions.raise_compiler_error(
-        "labeling: on Spark, build through scripts/spark_build.py (make build TARGET=spark): it "
-        ~ "checks the raw and annotation files before dbt runs and publishes the exports after "
-        ~ "it; `dbt " ~ flags.WHICH ~ " --target spark` alone does neither.") }}
+        "labeling: LABELING_SPARK_INPUTS is not set: the project's dbt-core plugin (plugins/dbt_labeling.py) "
+        ~ "did not run. Install the project into the Spark venv (make spark-setup: pip install -e .).") }}
   {%- endif -%}
   {{ return(fromjson(inputs)) }}
 {% endmacro %}
@@ -132,11 +132,11 @@
 
 
 {% macro spark__labeling_preflight() %}
-  {#- on-run-start on Spark: the files were checked by scripts/spark_build.py; (re)create the
+  {#- on-run-start on Spark: the files were checked by the dbt-core plugin; (re)create the
       external tables that read them in place. The raw files: Spark's CSV reader in the
       project's dialect (RFC 4180 quotes, multi-line records, header), every column as text,
       FAILFAST (a malformed record stops the build). The annotations: Spark's JSON reader over
-      the records the project's annotation parser wrote (scripts/spark_build.py), with their
+      the records the project's annotation parser wrote (labeling.spark.prepare), with their
       fixed schema. -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
   {%- set inputs = labeling_spark_inputs() -%}
@@ -167,7 +167,7 @@
 
 
 {% macro spark__labeling_plan_batches() %}
-  {#- No batches on Spark: every build reads the raw files whole (scripts/spark_build.py
+  {#- No batches on Spark: every build reads the raw files whole (labeling.spark.prepare
       refuses a batches/ folder). -#}
   {{ return('select 1') }}
 {% endmacro %}
@@ -192,26 +192,32 @@
 
 
 {% macro spark__labeling_typed(column, type, file_sql) %}
-  {#- scripts/spark_build.py checked every value's canonical form before dbt started (the
-      preflight's full check), so a cast is all it takes. -#}
+  {#- The dbt-core plugin checked every value's canonical form before dbt parsed (the
+      preflight's full check, labeling.spark.prepare), so a cast is all it takes. -#}
   {{ return('cast(' ~ column ~ ' as ' ~ labeling_type(type) ~ ')') }}
 {% endmacro %}
 
 
 {% macro spark__labeling_raw_dir() %}
-  {#- The raw folder as the machine running dbt reads it (scripts/spark_build.py checked it). -#}
+  {#- The raw folder as the machine running dbt reads it (the dbt-core plugin checked it). -#}
   {{ return(labeling_spark_inputs().raw_dir) }}
 {% endmacro %}
 
 
 {% macro spark__labeling_on_run_end(results) %}
-  {#- on-run-end on Spark: report failing tests' rows and the raw-row accounting; the exports
-      are published by scripts/spark_build.py after dbt returns, when every node succeeded. -#}
+  {#- on-run-end on Spark: report failing tests' rows and the raw-row accounting, and whether the
+      build may be published (scripts/spark_publish.py publishes the staged exports only when
+      every node succeeded; it reads the same verdict from target/run_results.json). -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
   {{ labeling_report_failures(results) }}
   {%- for result in results if result.node.name == 'raw_row_outcomes' and result.status == 'success' -%}
     {{ labeling_report_accounting() }}
   {%- endfor -%}
+  {%- set incomplete = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped']) | list -%}
+  {%- if incomplete -%}
+    {%- do log('labeling: build NOT published: ' ~ incomplete | length ~ ' node(s) failed or were skipped. '
+        ~ 'The exports are unchanged; scripts/spark_publish.py will refuse this build.', info=True) -%}
+  {%- endif -%}
   {{ return('select 1') }}
 {% endmacro %}
 
@@ -229,7 +235,7 @@
     order, as a Parquet table whose files are the build's stage for this export
     (<stage_uri>/<invocation_id>/<model>/, written by the cluster, wherever it runs); its
     manifest's fields (labeling_export_meta, the same SQL as on DuckDB) go beside it as
-    JSON (<model>.meta/). scripts/spark_build.py writes the model's files (CSV, Parquet,
+    JSON (<model>.meta/). scripts/spark_publish.py writes the model's files (CSV, Parquet,
     JSON...) from the staged rows with DuckDB's writer and dialect, and publishes them only
     when every node of the build succeeded.
   -#}
@@ -266,7 +272,7 @@
   {%- endcall %}
   {{ run_hooks(post_hooks) }}
   {% do log(model.name ~ ": staged " ~ row_count ~ " rows at " ~ stage
-            ~ " (written as files and published by scripts/spark_build.py when the whole build succeeds)", info=True) %}
+            ~ " (written as files and published by scripts/spark_publish.py when the whole build succeeds)", info=True) %}
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
 

@@ -284,7 +284,7 @@ class Plugin(BasePlugin):
             meta["input_fingerprint"] = os.environ.get("LABELING_INPUT_FINGERPRINT") or None
             meta["inputs"] = describe_inputs(
                 {name: anchored(path) for name, path in meta.get("inputs", {}).items()},
-                self._annotations().files if private.get("_reads_annotations") else None)
+                self._annotations().named_files() if private.get("_reads_annotations") else None)
             folder.staged.append(StagedExport(
                 relation=str(meta.get("relation")), files=list(private["_files"]),
                 manifest=str(private.get("_manifest", "manifest.json")), meta=meta,

@@ -1,5 +1,6 @@
-"""The same project on Apache Spark (scripts/spark_build.py): in-process (dbt-spark's session
-method) and on a Spark Connect server (the cluster path, target spark_connect).
+"""The same project on Apache Spark (``dbt build --target spark``, then scripts/spark_publish.py):
+in-process (dbt-spark's session method), on a Spark Connect and on a Thrift server (the cluster
+paths, targets spark_connect and spark_thrift).
 
 Each test builds a copy of the project on DuckDB and on Spark and checks that every table the two
 engines build is the same (same columns, same rows; floats within 1e-9; the build's invocation id
@@ -50,12 +51,25 @@ def spark_python() -> Path:
     return SPARK_PYTHON
 
 
-def spark_build(project: Project, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """scripts/spark_build.py in the copy; returns the finished process (never raises)."""
-    return subprocess.run(
-        [str(spark_python()), str(project.root / "scripts" / "spark_build.py"), *args],
-        cwd=project.root, env=project.env(**env), capture_output=True, text=True, timeout=1200,
-    )
+def spark_build(project: Project, *args: str, target: str = "spark", dump: Path | None = None,
+                **env: str) -> subprocess.CompletedProcess[str]:
+    """What ``make build TARGET=spark`` runs, in the copy: ``dbt build --target TARGET ARGS`` from
+    .venv-spark, then, if it succeeded, scripts/spark_publish.py and, with ``dump``, every table
+    to ``dump`` (pytests/spark_tables.py). Returns the last step, with every step's output
+    (never raises)."""
+    python = spark_python()
+    steps = [[str(python.parent / "dbt"), "build", "--target", target, *args],
+             [str(python), "scripts/spark_publish.py"]]
+    if dump:
+        steps.append([str(python), str(REPO / "pytests" / "spark_tables.py"), str(dump), "--target", target])
+    stdout = stderr = ""
+    for step in steps:
+        result = subprocess.run(step, cwd=project.root, env=project.env(**env), capture_output=True, text=True,
+                                timeout=1200)
+        stdout, stderr = stdout + result.stdout, stderr + result.stderr
+        if result.returncode:
+            break
+    return subprocess.CompletedProcess(step, result.returncode, stdout, stderr)
 
 
 def write_annotations(folder: Path) -> None:
@@ -210,14 +224,13 @@ def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
     project.build(LABELING_ANNOTATIONS_DIR=str(annotations))
     dump = tmp_path / "spark-tables"
     stage = tmp_path / "stage"
-    built = spark_build(project, "--dump-tables", str(dump), LABELING_ANNOTATIONS_DIR=str(annotations),
+    built = spark_build(project, target="spark_connect", dump=dump, LABELING_ANNOTATIONS_DIR=str(annotations),
                         LABELING_SPARK_SHUFFLE_PARTITIONS="1",
-                        LABELING_SPARK_TARGET="spark_connect",
                         LABELING_SPARK_REMOTE=f"sc://localhost:{servers['connect']}",
                         LABELING_SPARK_RAW_URI=f"file://{project.root / 'data' / 'sample'}",
                         LABELING_SPARK_STAGE_URI=f"file://{stage}", LABELING_SPARK_STAGE_READ=str(stage))
     assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-3000:]
-    assert "labeling (spark): build succeeded" in built.stdout
+    assert "labeling (spark): published" in built.stdout
     # The tables are in the server's warehouse, not in the project's.
     assert (tmp_path / "connect-server" / "warehouse" / "main.db" / "labeled_projects").is_dir()
     assert not (project.root / "spark" / "warehouse").exists()
@@ -243,7 +256,7 @@ def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
     # The rules' table too: a test of it reads the taxonomy, so dbt's (eager) selection runs it.
     thrift_exports = tmp_path / "thrift-exports"
     built = spark_build(project, "--select", "+labeled_projects_export", "+int_labeling_functions_unioned",
-                        LABELING_SPARK_TARGET="spark_thrift", LABELING_ANNOTATIONS_DIR=str(annotations),
+                        target="spark_thrift", LABELING_ANNOTATIONS_DIR=str(annotations),
                         LABELING_SPARK_PORT=str(servers["thrift"]), LABELING_SPARK_USER="dbt",
                         LABELING_EXPORT_DIR=str(thrift_exports))
     assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-3000:]
@@ -264,8 +277,13 @@ def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
     failed = spark_build(project, "--select", "+label_studio_config_export",
                          LABELING_ANNOTATIONS_DIR=str(annotations), LABELING_SPARK_SHUFFLE_PARTITIONS="1")
     assert failed.returncode == 1, failed.stdout[-3000:]
-    assert "build NOT published" in failed.stderr
+    assert "labeling: build NOT published:" in failed.stdout and "node(s) failed or were skipped" in failed.stdout
     assert "FAILED unique_stg_labeling__tag_taxonomy_tag" in failed.stdout
+    # Publishing that build anyway (by hand, past make) is refused from its run_results.json.
+    refused = subprocess.run([str(spark_python()), "scripts/spark_publish.py"], cwd=project.root, env=project.env(),
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1
+    assert "build NOT published:" in refused.stderr and "node(s) failed or were skipped" in refused.stderr
     assert os.readlink(spark_exports / "current") == current
     assert {p: p.read_bytes() for p in (spark_exports / "current").rglob("*") if p.is_file()} == published
 
@@ -275,7 +293,7 @@ def test_spark_build_on_real_data_equals_duckdb_and_the_lesson(project: Project,
     assert extracted.returncode == 0, extracted.stderr
     project.build(LABELING_RAW_DIR="data/madewithml")
     dump = tmp_path / "spark-tables"
-    built = spark_build(project, "--dump-tables", str(dump), LABELING_RAW_DIR="data/madewithml",
+    built = spark_build(project, dump=dump, LABELING_RAW_DIR="data/madewithml",
                         LABELING_SPARK_SHUFFLE_PARTITIONS="1")
     assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-3000:]
     compared, differences = compare_engines(project, dump)
@@ -302,10 +320,11 @@ def test_spark_build_refuses_bad_input_before_starting(project: Project) -> None
     corrections = project.root / "seeds" / "label_corrections.csv"
     corrections.write_text(corrections.read_text().splitlines()[0] + "\n6,mlops,rev,why,2026-11-30T10:00:00Z\n")
     result = spark_build(project)
-    assert result.returncode == 2
-    assert "projects.csv" in result.stderr and "column id: '6.0'" in result.stderr
-    assert "label_corrections.csv" in result.stderr and "column decided_at" in result.stderr
-    assert "nothing was built" in result.stderr
+    assert result.returncode == 2, result.stdout[-3000:]
+    assert "projects.csv" in result.stdout and "column id: '6.0'" in result.stdout
+    assert "label_corrections.csv" in result.stdout and "column decided_at" in result.stdout
+    assert "nothing was built" in result.stdout
+    assert not (project.root / "spark" / "warehouse").exists()
     assert not (project.root / "spark" / "exports").exists()
     shutil.rmtree(project.root / "spark", ignore_errors=True)
 
@@ -313,12 +332,12 @@ def test_spark_build_refuses_bad_input_before_starting(project: Project) -> None
 def test_python_models_are_enabled_only_where_dbt_spark_can_run_them(project: Project) -> None:
     """The classifier and what reads it are disabled by config on the Spark targets without a
     Databricks cluster (dbt-spark submits Python models only there), with the analyses and
-    exposures that read them, and enabled on DuckDB and on the databricks target; nothing is
-    patched to run them elsewhere."""
+    exposures that read them, and enabled on DuckDB and on the databricks target; the snapshot
+    is disabled on every Spark target; nothing is patched to run them elsewhere."""
     def listed(target: str, python: Path, **env: str) -> set[str]:
         result = subprocess.run(
             [str(python.parent / "dbt"), "ls", "--target", target, "--resource-type", "model", "analysis",
-             "exposure", "--output", "name", "--quiet", "--project-dir", str(project.root)],
+             "exposure", "snapshot", "--output", "name", "--quiet", "--project-dir", str(project.root)],
             cwd=project.root, env=project.env(**env), capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         return set(result.stdout.split())
@@ -330,8 +349,12 @@ def test_python_models_are_enabled_only_where_dbt_spark_can_run_them(project: Pr
     for target in ("spark", "spark_connect", "spark_thrift"):
         spark_nodes = listed(target, spark_python())
         assert not readers & spark_nodes, target
-        # Everything else but the DuckDB-only nodes builds on Spark.
-        assert duckdb_nodes - readers - spark_nodes == {"raw_batches", "labeling_progress", "report_progress"}
+        # Everything else but the DuckDB-only nodes builds on Spark: the batches' models, and the
+        # label history (a snapshot needs Delta, Iceberg or Hudi on dbt-spark: var history_snapshots)
+        # with the analyses that read it.
+        assert duckdb_nodes - readers - spark_nodes == {"raw_batches", "labeling_progress", "report_progress",
+                                                        "label_history", "label_history_of_a_project",
+                                                        "labels_changed_between_builds"}
     databricks = listed("databricks", spark_python(), DATABRICKS_HOST="example.cloud.databricks.com",
                         DATABRICKS_CLUSTER_ID="0123-456789-abcdefgh", DATABRICKS_TOKEN="unused")
     assert readers <= databricks

@@ -4,7 +4,7 @@
 -- reads it to decide what is new (labeling_plan_batches): a batch listed here is never read
 -- again unless a full build rebuilds everything. Incremental: a build appends the batches it
 -- applied.
--- DuckDB only: Spark builds read the raw files whole (scripts/spark_build.py).
+-- DuckDB only: Spark builds read the raw files whole (labeling.spark.prepare refuses batches).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

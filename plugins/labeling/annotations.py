@@ -130,6 +130,10 @@ class Reading:
     records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
+    def named_files(self) -> dict[str, Path]:
+        """The files read, by the name an export manifest gives them: ``annotations/<tool>/<file>``."""
+        return {f"annotations/{tool.name}/{path.name}": path for tool, path in self.files}
+
 
 class _Refused(ValueError):
     """One file's problem, with its place (``task 3``, ``line 2``...)."""

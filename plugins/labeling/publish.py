@@ -53,7 +53,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labeling import annotations
 from labeling.faults import fault
 from labeling.paths import relative_link
 from labeling.workspace import BUILD_DIR, wal_of
@@ -72,7 +71,7 @@ MARKER_TEXT = ("This folder holds the exports of the mwml_labeling dbt project. 
 
 
 #: DuckDB COPY options of each export file format (the ``gated_export`` materialization's, on
-#: DuckDB through the plugin's ``labeling_export_copy_options``, and ``scripts/spark_build.py``'s).
+#: DuckDB through the plugin's ``labeling_export_copy_options``, and ``labeling.spark``'s).
 #: CSV: header, RFC 4180 minimal quoting (``comment ''`` stops DuckDB from quoting ``#``), NULL as
 #: an empty field: what pandas' ``to_csv`` writes. json: one JSON array of objects (Label Studio's
 #: task import); jsonl: one object per line (Doccano, Prodigy); xml and txt: the single column's
@@ -100,15 +99,13 @@ class PublishError(RuntimeError):
     """Publishing cannot go on; nothing readers see has changed."""
 
 
-def describe_inputs(inputs: dict[str, Path], annotation_files: list[tuple[annotations.Tool, Path]] | None = None
+def describe_inputs(inputs: dict[str, Path], annotation_files: dict[str, Path] | None = None
                     ) -> dict[str, dict[str, Any]]:
     """An export manifest's ``inputs``, on either engine: ``{name: {path, sha256, bytes}}`` of the
     raw files and seeds the export was built from and, with ``annotation_files`` (the export
-    reads the annotations: the files of the build's reading, ``annotations.Reading.files``),
+    reads the annotations: the files of the build's reading, ``annotations.Reading.named_files``),
     every annotation file, named ``annotations/<tool>/<file>``."""
-    files = dict(inputs)
-    if annotation_files is not None:
-        files.update({f"annotations/{tool.name}/{path.name}": path for tool, path in annotation_files})
+    files = {**inputs, **(annotation_files or {})}
     return {name: {"path": str(path), "sha256": sha256_of(path), "bytes": path.stat().st_size}
             for name, path in sorted(files.items())}
 
