@@ -49,10 +49,11 @@ define checked_build
 	$(1) LABELING_INPUT_FINGERPRINT="$$(cat "$$fingerprint")" $(BIN)/dbt build
 endef
 # TARGET=spark: dbt build on Spark (the dbt-core plugin checks the inputs first), then the one
-# step dbt cannot do: publish the staged exports when every node succeeded.
+# step dbt cannot do: publish the staged exports when every node succeeded (after a failed
+# build it says why it does not, and make fails).
 define spark_build
-	$(1) $(SPARK_BIN)/dbt build --target $(SPARK_TARGET)
-	$(1) $(SPARK_BIN)/python scripts/spark_publish.py
+	$(1) $(SPARK_BIN)/dbt build --target $(SPARK_TARGET); built=$$?; \
+	$(1) $(SPARK_BIN)/python scripts/spark_publish.py && exit $$built
 endef
 define engine_build
 	$(if $(filter spark,$(TARGET)),$(call spark_build,$(1)),$(call checked_build,$(1)))

@@ -76,10 +76,6 @@
       failure there is reported by dbt as this hook's error and fails the invocation, and
       readers keep the previous database and exports. -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
-  {%- set incomplete = [] -%}
-  {%- for result in results if result.status in ('error', 'fail', 'runtime error', 'skipped') -%}
-    {%- do incomplete.append(result) -%}
-  {%- endfor -%}
   {{ labeling_report_failures(results) }}
   {%- for result in results if result.node.name == 'raw_row_outcomes' and result.status == 'success' -%}
     {{ labeling_report_accounting() }}
@@ -87,13 +83,14 @@
   {%- if not run_query('select labeling_build_mode()')[0][0] -%}
     {{ return('select 1') }}
   {%- endif -%}
-  {%- if incomplete | length > 0 or results | length == 0 -%}
-    {#- labeling_not_published removes what the build staged in the export folder. -#}
-    {%- do run_query('select labeling_not_published('
-        ~ labeling_sql_string(incomplete | length ~ ' node(s) failed or were skipped') ~ ')') -%}
-    {%- do log('labeling: build NOT published: ' ~ incomplete | length ~ ' node(s) failed or were '
-        ~ 'skipped. The published database and exports are unchanged. The failed build, audit.* '
-        ~ 'failure rows included, is in .build/labeling.duckdb until the next build.', info=True) -%}
+  {#- The gate's verdict on the nodes' statuses (labeling.publish.refusal, shared with Spark's
+      publish); refusing removes what the build staged in the export folder. -#}
+  {%- set refusal = run_query('select labeling_refusal(' ~ labeling_sql_string(tojson(
+      results | map(attribute='status') | map('string') | list)) ~ ')')[0][0] -%}
+  {%- if refusal -%}
+    {%- do log('labeling: build NOT published: ' ~ refusal ~ '. The published database and exports '
+        ~ 'are unchanged. The failed build, audit.* failure rows included, is in '
+        ~ '.build/labeling.duckdb until the next build.', info=True) -%}
     {{ return('select 1') }}
   {%- endif -%}
   {%- set staged = fromjson(run_query('select labeling_stage_exports('

@@ -34,6 +34,8 @@ SQL functions it registers on every connection (used by the macros):
     or ''; the table macro ``labeling_annotation_records()`` reads the records of that same
     reading (written once per process as canonical JSON lines), so the check's verdict is the
     load's;
+``labeling_refusal(statuses_json)``
+    why a build whose nodes ended in these dbt statuses is not published, or '' (``labeling.publish.refusal``);
 ``labeling_publish(build_id)``
     publish the build (returns ``published ...`` or ``NOT published: <cause>``; never raises);
     ``labeling_publication()`` what it published; ``labeling_stage_exports(build_id)`` the step
@@ -65,7 +67,7 @@ from labeling import annotations, batches, raw_files
 from labeling.faults import fault
 from labeling.paths import anchored, command, project_dir, sql_string
 from labeling.publish import (EXPORT_COPY_OPTIONS, ExportFolder, ExportFolderError, Generations, Publication,
-                              StagedExport, describe_inputs)
+                              StagedExport, describe_inputs, refusal)
 from labeling.workspace import BuildWorkspace, WorkspaceError
 
 WRITING_COMMANDS = {"build", "run", "seed", "snapshot", "test", "retry", "clone"}
@@ -167,8 +169,7 @@ class Plugin(BasePlugin):
                              side_effects=True)
         conn.create_function("labeling_publish", self.publish, ["VARCHAR"], "VARCHAR", side_effects=True)
         conn.create_function("labeling_publication", lambda: self.outcome, [], "VARCHAR", side_effects=True)
-        conn.create_function("labeling_not_published", self.not_published, ["VARCHAR"], "VARCHAR",
-                             side_effects=True)
+        conn.create_function("labeling_refusal", self.refusal, ["VARCHAR"], "VARCHAR", side_effects=True)
         conn.create_function("labeling_stage_exports", self.stage_exports, ["VARCHAR"], "VARCHAR",
                              side_effects=True)
         conn.create_function("labeling_fault", fault, ["VARCHAR"], "BOOLEAN", side_effects=True)
@@ -349,11 +350,15 @@ class Plugin(BasePlugin):
         return (f"NOT published: {cause}. {name} and the exports are "
                 "unchanged; the failed build is in .build/ until the next one.")
 
-    def not_published(self, cause: str) -> str:
-        """The on-run-end hook's word that the build will not be published (nodes failed): the
-        export files it staged are removed, and the final line is said by the hook."""
-        self.said = True
-        return self._not_published(cause)
+    def refusal(self, statuses_json: str) -> str:
+        """The gate's verdict on this build's node statuses (``labeling.publish.refusal``): ''
+        when it may be published; else why not, once what it staged in the export folder is
+        removed (the on-run-end hook then says the final line)."""
+        cause = refusal(json.loads(statuses_json))
+        if cause:
+            self.said = True
+            self._not_published(cause)
+        return cause
 
     def _discard_staging(self) -> None:
         """Remove what this build staged in the export folder (``.staging/<build>/``)."""

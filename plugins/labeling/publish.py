@@ -95,6 +95,21 @@ def export_copy_options(file_format: str) -> str:
                          f"({', '.join(EXPORT_COPY_OPTIONS)})") from None
 
 
+#: dbt's node statuses that keep a build from being published, on both engines: a model or test
+#: that errored, a test that failed, a node skipped because something upstream failed. A test
+#: that warns does not.
+BLOCKING_STATUSES = ("error", "fail", "runtime error", "skipped")
+
+
+def refusal(statuses: list[str]) -> str:
+    """Why a build whose nodes ended in ``statuses`` is not published, or '' when it may be: the
+    gate's verdict on a finished build, for the DuckDB on-run-end hook and the Spark publish."""
+    blocked = [status for status in statuses if status in BLOCKING_STATUSES]
+    if blocked:
+        return f"{len(blocked)} node(s) failed or were skipped"
+    return "" if statuses else "no node ran"
+
+
 class PublishError(RuntimeError):
     """Publishing cannot go on; nothing readers see has changed."""
 

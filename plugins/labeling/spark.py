@@ -42,10 +42,13 @@ from typing import Any
 from labeling import annotations, raw_files
 from labeling.paths import anchored
 from labeling.publish import (ExportFolder, ExportFolderError, Publication, StagedExport, describe_inputs,
-                              export_copy_options)
+                              export_copy_options, refusal)
 
 #: The stage's folder for the annotation records (kept across builds: the records table reads it).
 ANNOTATIONS_STAGE = "annotations"
+#: In the stage: the invocation id of the last build the plugin prepared (so that the publish never
+#: takes an earlier build's run_results.json for a build that stopped before dbt wrote its own).
+PREPARED = "prepared.json"
 #: Commands that load the raw and annotation files (the others read what a build left).
 BUILDING_COMMANDS = {"build", "run", "seed", "snapshot", "retry"}
 
@@ -89,6 +92,10 @@ def prepare(project: Path, command: str | None) -> dict[str, Any]:
     (``LABELING_SPARK_INPUTS``)."""
     where = Locations.from_env(project)
     if command in BUILDING_COMMANDS:
+        from dbt_common.invocation import get_invocation_id
+
+        where.stage_read.mkdir(parents=True, exist_ok=True)
+        (where.stage_read / PREPARED).write_text(json.dumps({"command": command, "invocation_id": get_invocation_id()}))
         problems = raw_files.check_inputs(project, where.raw_dir, os.environ.get("LABELING_RAW_DIR", "data/sample"),
                                           "read_csv")
         if (where.raw_dir / "batches").exists():
@@ -114,18 +121,27 @@ def publish(project: Path) -> str:
     """Step 3: publish the exports of the last ``dbt build`` on Spark (``target/``), only when
     every node of it succeeded; returns what was published, raises ``RuntimeError`` why not."""
     where = Locations.from_env(project)
-    results = json.loads((project / "target" / "run_results.json").read_text(encoding="utf-8"))
-    manifest = json.loads((project / "target" / "manifest.json").read_text(encoding="utf-8"))
-    invocation_id = results["metadata"]["invocation_id"]
-    if results["args"].get("which") != "build" or manifest["metadata"]["adapter_type"] != "spark" or \
-            manifest["metadata"]["invocation_id"] != invocation_id:
-        raise RuntimeError("the last dbt command in target/ is not a dbt build on Spark")
+    prepared = where.stage_read / PREPARED
+    if not prepared.is_file():
+        raise RuntimeError(f"no dbt build on Spark has run with this stage ({where.stage_read})")
+    build = json.loads(prepared.read_text())["invocation_id"]
+    target = project / "target"
+    results = json.loads((target / "run_results.json").read_text()) if (target / "run_results.json").is_file() else {}
+    invocation_id = results.get("metadata", {}).get("invocation_id")
+    if invocation_id != build:
+        raise RuntimeError(f"the last dbt build on Spark ({build}) stopped before dbt wrote its results")
+    if results["args"].get("which") != "build":
+        raise RuntimeError(f"the last dbt command on Spark was dbt {results['args'].get('which')}; only dbt build "
+                           "publishes (its tests gate the exports)")
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    if manifest["metadata"]["invocation_id"] != invocation_id:
+        raise RuntimeError(f"target/manifest.json is not the last build's ({build}): another dbt command ran since")
     current = where.export_dir / "current" / "manifest.json"
     if current.is_file() and json.loads(current.read_text()).get("invocation_id") == invocation_id:
         return f"build {invocation_id} is already published"
-    failed = [r["unique_id"] for r in results["results"] if r["status"] in ("error", "fail", "runtime error", "skipped")]
-    if failed:
-        raise RuntimeError(f"{len(failed)} node(s) failed or were skipped ({', '.join(failed[:5])})")
+    cause = refusal([r["status"] for r in results["results"]])
+    if cause:
+        raise RuntimeError(cause)
     exports = [manifest["nodes"][r["unique_id"]] for r in results["results"]
                if manifest["nodes"].get(r["unique_id"], {}).get("config", {}).get("materialized") == "gated_export"]
     if not exports:
@@ -143,7 +159,7 @@ def publish(project: Path) -> str:
     outcome = publication.publish()
     for old in where.stage_read.iterdir() if where.stage_read.is_dir() else []:
         # Earlier builds' stages (published or never); on object storage a lifecycle rule does this.
-        if old.name not in (invocation_id, ANNOTATIONS_STAGE) and old.is_dir():
+        if old.name not in (invocation_id, ANNOTATIONS_STAGE) and old.is_dir():  # PREPARED is a file
             shutil.rmtree(old, ignore_errors=True)
     return outcome
 
