@@ -1,13 +1,24 @@
 {% macro labeling_integer_or_null(text) %}
 {#- A project id given as text, as a BIGINT when it is an integer in canonical form (the rule
-    of the raw files: the cast printed back is the text itself), else NULL, so that `6.5` or
-    ` 6` never becomes another project's id. The same SQL on both engines but for the text
-    type's name (labeling_type). -#}
-case
-    when cast(try_cast({{ text }} as bigint) as {{ labeling_type('varchar') }}) = {{ text }}
-        then cast({{ text }} as bigint)
-end
+    of the raw files, labeling_canonical_integer), else NULL, so that `6.5` or ` 6` never
+    becomes another project's id. -#}
+case when {{ labeling_canonical_integer(text) }} then cast({{ text }} as bigint) end
 {%- endmacro %}
+
+
+{% macro labeling_canonical_integer(text) %}
+  {#- SQL: whether `text` is an integer in canonical form. The rule is defined once, with the
+      raw files' (labeling.raw_files.TYPE_RULES['bigint']); dispatched: DuckDB asks the
+      labeling_export plugin for it, Spark reads it from the dbt-core plugin's inputs. -#}
+  {{ return(adapter.dispatch('labeling_canonical_integer')(text)) }}
+{% endmacro %}
+
+
+{% macro duckdb__labeling_canonical_integer(text) %}
+  {%- if not execute -%}{{ return('true') }}{%- endif -%}
+  {{ return(run_query('select labeling_canonical_sql(' ~ labeling_sql_string('bigint') ~ ', '
+      ~ labeling_sql_string(text) ~ ')')[0][0]) }}
+{% endmacro %}
 
 
 {% macro labeling_xml_escape(text) %}

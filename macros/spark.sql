@@ -112,9 +112,10 @@
 {% macro labeling_spark_inputs() %}
   {#- Where a Spark build reads and writes (env LABELING_SPARK_INPUTS, JSON, set by the project's
       dbt-core plugin, labeling.spark.prepare): project_dir, raw_dir (as this machine reads it),
-      raw_uri (as the cluster reads it), stage_uri, and the annotation records the project's
+      raw_uri (as the cluster reads it), stage_uri, the annotation records the project's
       annotation parser wrote (annotation_records, where the cluster reads them) with their
-      columns' types (annotation_columns, labeling.annotations.RECORD_COLUMNS). -#}
+      columns' types (annotation_columns, labeling.annotations.RECORD_COLUMNS), and two rules of
+      the raw files defined in Python: canonical_integer and csv_options (labeling.raw_files). -#}
   {%- set inputs = env_var('LABELING_SPARK_INPUTS', '') -%}
   {%- if not inputs -%}
     {{ exceptions.raise_compiler_error(
@@ -134,8 +135,8 @@
 {% macro spark__labeling_preflight() %}
   {#- on-run-start on Spark: the files were checked by the dbt-core plugin; (re)create the
       external tables that read them in place. The raw files: Spark's CSV reader in the
-      project's dialect (RFC 4180 quotes, multi-line records, header), every column as text,
-      FAILFAST (a malformed record stops the build). The annotations: Spark's JSON reader over
+      project's one dialect (labeling.raw_files.spark_csv_options: RFC 4180 quotes, multi-line
+      records, header, FAILFAST: a malformed record stops the build), every column as text. The annotations: Spark's JSON reader over
       the records the project's annotation parser wrote (labeling.spark.prepare), with their
       fixed schema. -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
@@ -148,10 +149,14 @@
       {%- do columns.append(name ~ ' ' ~ labeling_type(column.data_type)) -%}
     {%- endfor -%}
     {%- do run_query('drop table if exists madewithml_files.' ~ source_node.name) -%}
+    {%- set options = [] -%}
+    {%- for key, value in inputs.csv_options.items() -%}
+      {%- do options.append(key ~ ' ' ~ labeling_sql_string(value)) -%}
+    {%- endfor -%}
     {%- do run_query('create table madewithml_files.' ~ source_node.name ~ ' ('
         ~ columns | join(', ') ~ ') using csv options (path '
-        ~ labeling_sql_string(inputs.raw_uri ~ '/' ~ source_node.name ~ '.csv')
-        ~ ", header 'true', multiLine 'true', quote '\"', escape '\"', mode 'FAILFAST')") -%}
+        ~ labeling_sql_string(inputs.raw_uri ~ '/' ~ source_node.name ~ '.csv') ~ ', '
+        ~ options | join(', ') ~ ')') -%}
   {%- endfor -%}
   {%- do run_query('create database if not exists annotations') -%}
   {%- set columns = [] -%}
@@ -188,6 +193,13 @@
   {{ return("select 'initial' as batch, " ~ labeling_sql_string(table ~ '.csv') ~ " as raw_path, *, "
       ~ "row_number() over (order by monotonically_increasing_id()) - 1 as source_rowid from "
       ~ source('madewithml_files', table)) }}
+{% endmacro %}
+
+
+{% macro spark__labeling_canonical_integer(text) %}
+  {#- The raw files' canonical-integer rule (labeling.raw_files.TYPE_RULES, handed over by the
+      dbt-core plugin in LABELING_SPARK_INPUTS), in Spark's text type. -#}
+  {{ return(labeling_spark_inputs().canonical_integer | replace('{v}', text)) }}
 {% endmacro %}
 
 

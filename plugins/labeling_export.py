@@ -19,6 +19,8 @@ SQL functions it registers on every connection (used by the macros):
     the project folder; ``labeling_build_mode()`` whether this is a build on the private copy;
 ``labeling_check_raw_file(name, path, columns_json, full, allow_empty)``
     the raw-file preflight (``labeling.raw_files.check_raw_file``);
+``labeling_canonical_sql(type, value_sql)``
+    SQL: whether a text is the canonical form of a type (``labeling.raw_files.TYPE_RULES``);
 ``labeling_checked_cast_sql(column, type, file_sql, line_sql)``
     the SQL that casts a raw text column only when it is canonical (the fast load path);
 ``labeling_csv_options(kind)``
@@ -179,6 +181,8 @@ class Plugin(BasePlugin):
                 name, path, json.loads(spec), full=full, allow_empty=allow_empty),
             ["VARCHAR", "VARCHAR", "VARCHAR", "BOOLEAN", "BOOLEAN"], "VARCHAR", side_effects=True,
         )
+        conn.create_function("labeling_canonical_sql", lambda kind, value: raw_files.type_rule(kind).canonical_sql(value),
+                             ["VARCHAR", "VARCHAR"], "VARCHAR", side_effects=False)
         conn.create_function("labeling_checked_cast_sql", raw_files.checked_cast_sql,
                              ["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"], "VARCHAR", side_effects=False)
         conn.create_function(

@@ -61,12 +61,26 @@ def copy_options() -> str:
     return "format csv, " + ", ".join(f"{key} {value}" for key, value in CSV_OPTIONS.items())
 
 
+def spark_csv_options() -> dict[str, str]:
+    """``CSV_OPTIONS`` as the options of Spark's CSV reader (the external tables over the raw files
+    on Spark, ``spark__labeling_preflight``): the same delimiter, quote, escape and header; records
+    may span lines, as DuckDB's reader allows (``multiLine``); and ``FAILFAST``, Spark's form of
+    strict mode (a malformed record stops the build)."""
+    def literal(key: str) -> str:
+        return CSV_OPTIONS[key].strip("'")
+
+    return {"sep": literal("delim"), "quote": literal("quote"), "escape": literal("escape"),
+            "header": CSV_OPTIONS["header"], "multiLine": "true",
+            "mode": "FAILFAST" if CSV_OPTIONS["strict_mode"] == "true" else "PERMISSIVE"}
+
+
 @dataclass(frozen=True)
 class TypeRule:
     """The canonical text form of one column type.
 
     ``canonical`` is a SQL condition on the text ``{v}``, true when the text is exactly the
-    canonical form (a round trip: cast, print back, compare); ``cast`` turns canonical text into
+    canonical form (a round trip: cast, print back as the engine's text type ``{text}``,
+    compare; ``canonical_sql``); ``cast`` turns canonical text into
     the type; ``means`` says what the form is, for error messages; ``hints`` are (SQL condition,
     explanation) pairs naming the common non-canonical forms.
     """
@@ -76,17 +90,23 @@ class TypeRule:
     means: str
     hints: tuple[tuple[str, str], ...] = ()
 
+    def canonical_sql(self, value: str, text_type: str = "varchar") -> str:
+        """SQL: true when ``value`` (a SQL expression of the text type ``text_type``: DuckDB's
+        ``varchar``, Spark's ``string``) is in canonical form. Staging's annotation project id
+        uses the ``bigint`` rule on both engines (``labeling_canonical_integer``)."""
+        return self.canonical.format(v=value, text=text_type)
+
     def problem_sql(self, value: str) -> str:
         """SQL: NULL when ``value`` (a SQL expression of type VARCHAR) is NULL or canonical,
         else the text explaining the rule it breaks."""
         hints = "".join(f" when {cond.format(v=value)} then {sql_string(text)}" for cond, text in self.hints)
-        return (f"case when {value} is null then null when {self.canonical.format(v=value)} then null"
+        return (f"case when {value} is null then null when {self.canonical_sql(value)} then null"
                 f"{hints} else {sql_string('is not ' + self.means)} end")
 
 
 TYPE_RULES: dict[str, TypeRule] = {
     "bigint": TypeRule(
-        canonical="cast(try_cast({v} as bigint) as varchar) = {v}",
+        canonical="cast(try_cast({v} as bigint) as {text}) = {v}",
         cast="cast({v} as bigint)",
         means=("an integer in canonical form: plain digits with an optional leading minus, no "
                "sign, spaces, leading zeros, decimal point, exponent, separators or hex"),

@@ -82,7 +82,9 @@ class Locations:
         """What the Spark macros read (``LABELING_SPARK_INPUTS``)."""
         return {"project_dir": str(self.project), "raw_dir": str(self.raw_dir), "raw_uri": self.raw_uri,
                 "stage_uri": self.stage_uri, "annotation_columns": annotations.RECORD_COLUMNS,
-                "annotation_records": f"{self.stage_uri}/{ANNOTATIONS_STAGE}/records.jsonl"}
+                "annotation_records": f"{self.stage_uri}/{ANNOTATIONS_STAGE}/records.jsonl",
+                "canonical_integer": raw_files.type_rule("bigint").canonical_sql("{v}", "string"),
+                "csv_options": raw_files.spark_csv_options()}
 
 
 def prepare(project: Path, command: str | None) -> dict[str, Any]:
