@@ -73,27 +73,15 @@
       `raw_path` (the file relative to the raw folder, for error messages) and `source_rowid`
       (the 0-based position of the row in its file), then the file's columns: as text on the
       read_csv path, typed from the seeds. The initial file is read through source() (so
-      lineage shows it); a batch's file through the same read_csv table macro, in the same
-      dialect, with the source's columns. -#}
-  {#- The source's columns, for the batch files (at parse time there are none to read). -#}
-  {%- set columns = [] -%}
-  {%- if execute -%}
-    {%- for source_node in graph.sources.values()
-          if source_node.package_name == project_name and source_node.source_name == 'madewithml_files'
-          and source_node.name == table -%}
-      {%- for name, column in source_node.columns.items() -%}
-        {%- do columns.append("'" ~ name ~ "': '" ~ column.data_type | upper ~ "'") -%}
-      {%- endfor -%}
-    {%- endfor -%}
-  {%- endif -%}
+      lineage shows it); a batch's file through the same read_csv table macro
+      (labeling_read_<table>, defined by the plugin), in the same dialect and columns. -#}
   {%- set selects = [] -%}
   {%- for file in labeling_raw_batch_files(table ~ '.csv') -%}
     {%- if file.batch == 'initial' -%}
       {%- set rows = source(labeling_raw_source(), table) -%}
       {%- set position = labeling_source_row_index() -%}
     {%- else -%}
-      {%- set rows = 'labeling_read_raw(' ~ labeling_sql_string(file.path) ~ ', {'
-          ~ columns | join(', ') ~ '})' -%}
+      {%- set rows = 'labeling_read_' ~ table ~ '(' ~ labeling_sql_string(file.path) ~ ')' -%}
       {%- set position = 'row_number() over () - 1' -%}
     {%- endif -%}
     {%- do selects.append('select ' ~ labeling_sql_string(file.batch) ~ ' as batch, '
@@ -157,7 +145,11 @@
       keyword arguments of config(): on DuckDB an incremental table in the database file (never
       in `scratch`), appended to after labeling_delete_rows_of_new_ids(column) deleted the rows
       of the ids the new batches touch. On Spark, which has no batches
-      (labeling.spark.prepare refuses batches), a table rebuilt by every build. -#}
+      (labeling.spark.prepare refuses batches), a table rebuilt by every build.
+      Why not dbt-duckdb's delete+insert (or merge) strategy: it deletes the rows whose key is
+      among the rows the model returns now, so an id the new batches touch that now has no
+      row (its tag emptied, its rows left out) would keep its old row; the delete here is by
+      the ids the batches touch, whatever the model returns for them. -#}
   {%- if target.type != 'duckdb' -%}
     {{ return({'materialized': 'table'}) }}
   {%- endif -%}
@@ -195,7 +187,11 @@
       adapter, so dbt's cache agrees) and they are rebuilt from every batch; an incremental one
       keeps them and the models read only the new batches. Logs the decision and its reason.
       An incremental model configured `full_refresh: false` (a history, such as
-      labeling_progress) is no batch's: dbt never rebuilds it, and neither does the plan. -#}
+      labeling_progress) is no batch's: dbt never rebuilds it, and neither does the plan.
+      Why not dbt's --full-refresh: whether a build can be incremental depends on the data
+      (a batch already applied that changed, a batch removed, another rebuild key), which only
+      this plan sees; a user would have to know when to pass the flag, and a forgotten one
+      would append a changed batch twice. -#}
   {%- if not execute or not run_query('select labeling_build_mode()')[0][0] -%}
     {{ return('select 1') }}
   {%- endif -%}

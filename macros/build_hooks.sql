@@ -245,47 +245,38 @@
 
 
 {% macro labeling_raw_files() %}
-  {#- The raw files this invocation reads, as a list of {name, path, columns, node}: selected
-      seeds, or, on the read_csv path, the external sources of the `madewithml` source. -#}
+  {#- The raw files this invocation reads, as a list of {name, path, columns, shown, full,
+      allow_empty}: selected seeds with their column_types, or, on the read_csv path, the raw
+      files and the batches this build reads for the first time (labeling.batches), with their
+      columns as text (labeling_raw_columns: the same seeds' column_types, defined once). -#}
   {%- set files = [] -%}
   {%- for node in graph.nodes.values()
         if node.resource_type == 'seed' and node.package_name == project_name
         and node.unique_id in selected_resources and (node.config.column_types or {}) | length > 0 -%}
     {%- do files.append({'name': node.original_file_path.split('/')[-1],
                          'path': labeling_abspath(node.original_file_path),
-                         'columns': node.config.column_types, 'node': node.unique_id,
+                         'columns': node.config.column_types,
                          'shown': node.original_file_path, 'full': true,
                          'allow_empty': (node.config.meta or {}).get('allow_empty', false)}) -%}
   {%- endfor -%}
   {%- if labeling_load_mode() == 'read_csv' -%}
     {%- set raw_dir = labeling_raw_dir() -%}
-    {%- for source in graph.sources.values()
-          if source.package_name == project_name and source.source_name == 'madewithml_files' -%}
-      {%- set columns = {} -%}
-      {%- for name, column in source.columns.items() -%}
-        {%- do columns.update({name: column.data_type}) -%}
+    {%- set as_text = {} -%}
+    {%- for stem, names in labeling_raw_columns().items() -%}
+      {%- do as_text.update({stem ~ '.csv': {}}) -%}
+      {%- for column in names -%}
+        {%- do as_text[stem ~ '.csv'].update({column: 'varchar'}) -%}
       {%- endfor -%}
-      {%- do files.append({'name': source.name ~ '.csv', 'path': raw_dir ~ '/' ~ source.name ~ '.csv',
-                           'columns': columns, 'node': source.unique_id,
-                           'shown': raw_dir ~ '/' ~ source.name ~ '.csv', 'full': false,
-                           'allow_empty': false}) -%}
     {%- endfor -%}
-    {#- The batches this build reads for the first time (labeling.batches): the same checks. -#}
+    {%- for name, columns in as_text.items() -%}
+      {%- do files.append({'name': name, 'path': raw_dir ~ '/' ~ name, 'columns': columns,
+                           'shown': raw_dir ~ '/' ~ name, 'full': false, 'allow_empty': false}) -%}
+    {%- endfor -%}
     {%- set plan = labeling_batch_plan() -%}
     {%- for batch in plan.batches if batch.name in plan.new and batch.name != 'initial' -%}
-      {%- for file_name, file in batch.files.items() -%}
-        {%- set source_name = file_name.split('.')[0] -%}
-        {%- for source in graph.sources.values()
-              if source.package_name == project_name and source.source_name == 'madewithml_files'
-              and source.name == source_name -%}
-          {%- set columns = {} -%}
-          {%- for name, column in source.columns.items() -%}
-            {%- do columns.update({name: column.data_type}) -%}
-          {%- endfor -%}
-          {%- do files.append({'name': file.shown, 'path': file.path, 'columns': columns,
-                               'node': source.unique_id, 'shown': file.path, 'full': false,
-                               'allow_empty': file_name == 'tags.csv'}) -%}
-        {%- endfor -%}
+      {%- for name, file in batch.files.items() if name in as_text -%}
+        {%- do files.append({'name': file.shown, 'path': file.path, 'columns': as_text[name],
+                             'shown': file.path, 'full': false, 'allow_empty': name == 'tags.csv'}) -%}
       {%- endfor -%}
     {%- endfor -%}
   {%- endif -%}
@@ -293,20 +284,37 @@
 {% endmacro %}
 
 
-{% macro labeling_typed(column, type, file_sql) %}
-  {#- Dispatched by engine: the DuckDB form below, the Spark form in macros/spark.sql. -#}
-  {{ return(adapter.dispatch('labeling_typed')(column, type, file_sql)) }}
+{% macro labeling_raw_columns() %}
+  {#- The raw files' columns in file order with their types, {stem: {column: type}}: the seeds'
+      column_types (labeling.raw_files.raw_columns, their one definition). Dispatched: DuckDB
+      asks the labeling_export plugin, Spark reads the dbt-core plugin's inputs. -#}
+  {{ return(adapter.dispatch('labeling_raw_columns')()) }}
 {% endmacro %}
 
 
-{% macro duckdb__labeling_typed(column, type, file_sql) %}
-  {#- The SQL that types a raw column in staging. Seeds are loaded typed, after the preflight
-      checked every value's canonical form, so a cast is all it takes. The read_csv path reads
-      the raw files as text, and this applies the same canonical-form rule while the file is
-      parsed: a value that is not canonical (an id of 140.5, a time with an offset) stops the
-      build naming the file (file_sql, a SQL expression: the row's raw_path), line, column and
-      value, instead of being cast to something else. -#}
-  {%- if labeling_load_mode() == 'seed' or not execute -%}
+{% macro duckdb__labeling_raw_columns() %}
+  {%- if not execute -%}{{ return({}) }}{%- endif -%}
+  {{ return(fromjson(run_query('select labeling_raw_columns()')[0][0])) }}
+{% endmacro %}
+
+
+{% macro labeling_typed(table, column, file_sql) %}
+  {#- Dispatched by engine: the DuckDB form below, the Spark form in macros/spark.sql. -#}
+  {{ return(adapter.dispatch('labeling_typed')(table, column, file_sql)) }}
+{% endmacro %}
+
+
+{% macro duckdb__labeling_typed(table, column, file_sql) %}
+  {#- The SQL that types a raw column in staging, to its type in the seed's column_types
+      (labeling_raw_columns). Seeds are loaded typed, after the preflight checked every
+      value's canonical form, so a cast is all it takes. The read_csv path reads the raw files
+      as text, and this applies the same canonical-form rule while the file is parsed: a value
+      that is not canonical (an id of 140.5, a time with an offset) stops the build naming the
+      file (file_sql, a SQL expression: the row's raw_path), line, column and value, instead
+      of being cast to something else. -#}
+  {%- if not execute -%}{{ return(column) }}{%- endif -%}
+  {%- set type = labeling_raw_columns()[table][column] -%}
+  {%- if labeling_load_mode() == 'seed' -%}
     {{ return('cast(' ~ column ~ ' as ' ~ type ~ ')') }}
   {%- endif -%}
   {%- set sql = run_query('select labeling_checked_cast_sql(' ~ labeling_sql_string(column) ~ ', '

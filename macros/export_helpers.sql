@@ -95,6 +95,17 @@
 {% endmacro %}
 
 
+{% macro labeling_assert_export_not_empty(model, row_count) %}
+  {#- Raise when an export's result has no row, unless the model allows it (config allow_empty):
+      an empty export is never published. Both engines' gated_export call it. -#}
+  {%- if row_count == 0 and not config.get('allow_empty', false) -%}
+    {{ exceptions.raise_compiler_error(
+        "gated_export " ~ model.name ~ ": the result has 0 rows; refusing to publish an empty "
+        ~ "export. The previous export files are unchanged.") }}
+  {%- endif -%}
+{% endmacro %}
+
+
 {% macro labeling_assert_upstream_tests_selected(model) %}
   {#- Raise unless every data test on a node upstream of `model` both runs in this invocation
       and is ordered before `model`. `dbt build` skips a model when a test upstream fails, but

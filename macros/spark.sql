@@ -136,27 +136,22 @@
   {#- on-run-start on Spark: the files were checked by the dbt-core plugin; (re)create the
       external tables that read them in place. The raw files: Spark's CSV reader in the
       project's one dialect (labeling.raw_files.spark_csv_options: RFC 4180 quotes, multi-line
-      records, header, FAILFAST: a malformed record stops the build), every column as text. The annotations: Spark's JSON reader over
+      records, header, FAILFAST: a malformed record stops the build), every column as text
+      (labeling.raw_files.raw_columns: the seeds' column_types, defined once). The annotations: Spark's JSON reader over
       the records the project's annotation parser wrote (labeling.spark.prepare), with their
       fixed schema. -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
   {%- set inputs = labeling_spark_inputs() -%}
   {%- do run_query('create database if not exists madewithml_files') -%}
-  {%- for source_node in graph.sources.values()
-        if source_node.package_name == project_name and source_node.source_name == 'madewithml_files' -%}
-    {%- set columns = [] -%}
-    {%- for name, column in source_node.columns.items() -%}
-      {%- do columns.append(name ~ ' ' ~ labeling_type(column.data_type)) -%}
-    {%- endfor -%}
-    {%- do run_query('drop table if exists madewithml_files.' ~ source_node.name) -%}
-    {%- set options = [] -%}
-    {%- for key, value in inputs.csv_options.items() -%}
-      {%- do options.append(key ~ ' ' ~ labeling_sql_string(value)) -%}
-    {%- endfor -%}
-    {%- do run_query('create table madewithml_files.' ~ source_node.name ~ ' ('
-        ~ columns | join(', ') ~ ') using csv options (path '
-        ~ labeling_sql_string(inputs.raw_uri ~ '/' ~ source_node.name ~ '.csv') ~ ', '
-        ~ options | join(', ') ~ ')') -%}
+  {%- set options = [] -%}
+  {%- for key, value in inputs.csv_options.items() -%}
+    {%- do options.append(key ~ ' ' ~ labeling_sql_string(value)) -%}
+  {%- endfor -%}
+  {%- for table, names in inputs.raw_columns.items() -%}
+    {%- do run_query('drop table if exists madewithml_files.' ~ table) -%}
+    {%- do run_query('create table madewithml_files.' ~ table ~ ' (' ~ names.keys() | join(' string, ')
+        ~ ' string) using csv options (path ' ~ labeling_sql_string(inputs.raw_uri ~ '/' ~ table ~ '.csv')
+        ~ ', ' ~ options | join(', ') ~ ')') -%}
   {%- endfor -%}
   {%- do run_query('create database if not exists annotations') -%}
   {%- set columns = [] -%}
@@ -203,10 +198,17 @@
 {% endmacro %}
 
 
-{% macro spark__labeling_typed(column, type, file_sql) %}
+{% macro spark__labeling_typed(table, column, file_sql) %}
   {#- The dbt-core plugin checked every value's canonical form before dbt parsed (the
-      preflight's full check, labeling.spark.prepare), so a cast is all it takes. -#}
-  {{ return('cast(' ~ column ~ ' as ' ~ labeling_type(type) ~ ')') }}
+      preflight's full check, labeling.spark.prepare), so a cast to the seed's type is all it
+      takes. -#}
+  {%- if not execute -%}{{ return(column) }}{%- endif -%}
+  {{ return('cast(' ~ column ~ ' as ' ~ labeling_type(labeling_raw_columns()[table][column]) ~ ')') }}
+{% endmacro %}
+
+
+{% macro spark__labeling_raw_columns() %}
+  {{ return(labeling_spark_inputs().raw_columns) }}
 {% endmacro %}
 
 
@@ -266,11 +268,7 @@
     {{ rows_sql }}
   {%- endcall %}
   {%- set row_count = run_query('select count(*) from ' ~ target_relation)[0][0] | int -%}
-  {%- if row_count == 0 and not config.get('allow_empty', false) -%}
-    {{ exceptions.raise_compiler_error(
-        "gated_export " ~ model.name ~ ": the result has 0 rows; refusing to publish an empty "
-        ~ "export. The previous export files are unchanged.") }}
-  {%- endif -%}
+  {{ labeling_assert_export_not_empty(model, row_count) }}
   {%- set meta = labeling_export_meta(target_relation, target_relation, row_count) -%}
   {%- do meta.update(config.get('manifest_extra', {})) -%}
   {% call statement('stage_meta') -%}

@@ -23,6 +23,9 @@ SQL functions it registers on every connection (used by the macros):
     SQL: whether a text is the canonical form of a type (``labeling.raw_files.TYPE_RULES``);
 ``labeling_checked_cast_sql(column, type, file_sql, line_sql)``
     the SQL that casts a raw text column only when it is canonical (the fast load path);
+``labeling_raw_columns()``
+    the raw files' columns in file order with their types, JSON ``{stem: {column: type}}``
+    (``labeling.raw_files.raw_columns``);
 ``labeling_csv_options(kind)``
     the one CSV dialect, as ``read_csv`` or ``COPY`` options; ``labeling_export_copy_options(format)``
     the ``COPY`` options of an export file format (``labeling.publish.EXPORT_COPY_OPTIONS``);
@@ -118,6 +121,7 @@ class Plugin(BasePlugin):
         self.plan: str | None = None
         self.annotations: annotations.Reading | None = None
         self.records_file: Path | None = None
+        self.read_raw: list[str] | None = None
         self.build_id = ""
         self.failure = ""
         self.said = False
@@ -185,6 +189,8 @@ class Plugin(BasePlugin):
                              ["VARCHAR", "VARCHAR"], "VARCHAR", side_effects=False)
         conn.create_function("labeling_checked_cast_sql", raw_files.checked_cast_sql,
                              ["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"], "VARCHAR", side_effects=False)
+        conn.create_function("labeling_raw_columns", lambda: json.dumps(raw_files.raw_columns(project_dir())),
+                             [], "VARCHAR", side_effects=False)
         conn.create_function(
             "labeling_csv_options",
             lambda kind: raw_files.copy_options() if kind == "copy" else raw_files.read_csv_options(),
@@ -207,15 +213,21 @@ class Plugin(BasePlugin):
 
     def _set_variables(self, conn: Any) -> None:
         """Per connection (and cursor: DuckDB's temporary objects and `use` are per connection):
-        the default catalog of read-only commands, the raw folder, and the table macro the
-        read_csv path reads raw files with, in the one dialect."""
+        the default catalog of read-only commands, the raw folder, and the table macros the
+        read_csv path reads the raw files with, in the one dialect (``labeling_read_<stem>``)."""
         if self.read_only_catalog is not None:
             conn.execute(f'use "{self.read_only_catalog[0]}"')
         conn.execute("set variable labeling_raw_dir = ?", [str(raw_dir())])
-        conn.execute("create or replace temp macro labeling_read_raw(path, cols) as table "
-                     f"select * from read_csv(path, columns = cols, {raw_files.read_csv_options()})")
+        for statement in self._read_raw_macros():
+            conn.execute(statement)
         conn.execute("create or replace temp macro labeling_annotation_records() as table "
                      + annotations.records_sql(self._records_file()))
+
+    def _read_raw_macros(self) -> list[str]:
+        """``labeling.raw_files.read_raw_macros``, read from ``seeds/_seeds.yml`` once per process."""
+        if self.read_raw is None:
+            self.read_raw = raw_files.read_raw_macros(project_dir())
+        return self.read_raw
 
     # -- annotations -------------------------------------------------------------------------
     def _annotations(self) -> annotations.Reading:

@@ -74,11 +74,7 @@
   {#- The file's columns and their types, as DuckDB describes them (nested types whole). -#}
   {%- set columns = run_query('select column_name, column_type from (describe select * from read_parquet('
       ~ base_file ~ '))') -%}
-  {%- if row_count == 0 and not config.get('allow_empty', false) -%}
-    {{ exceptions.raise_compiler_error(
-        "gated_export " ~ model.name ~ ": the result has 0 rows; refusing to publish an empty "
-        ~ "export. The previous export files in '" ~ export_dir ~ "' are unchanged.") }}
-  {%- endif -%}
+  {{ labeling_assert_export_not_empty(model, row_count) }}
 
   {%- set meta = labeling_export_meta(target_relation, 'read_parquet(' ~ base_file ~ ')', row_count) -%}
   {%- set counts = meta.counts -%}

@@ -1,10 +1,13 @@
 """What a valid raw file is, in one place, for every reader of the raw files.
 
-Three readers parse ``projects.csv`` and ``tags.csv``: the preflight (``check_raw_file``, run by
-``scripts/check_raw.py`` and by the ``on-run-start`` hook of every build), the seed load (our
-``load_csv_rows``, a DuckDB ``COPY``) and the fast path's ``read_csv`` sources. They all take
-their CSV dialect from ``CSV_OPTIONS`` and the rule for each typed value from ``TYPE_RULES``,
-so a file that one of them accepts, the others accept too, with the same values:
+Four readers parse ``projects.csv`` and ``tags.csv``: the preflight (``check_raw_file``, run by
+``scripts/check_raw.py``, by the ``on-run-start`` hook of every DuckDB build and by the dbt-core
+plugin before a Spark build), the seed load (our ``load_csv_rows``, a DuckDB ``COPY``), the fast
+path's ``read_csv`` sources and Spark's CSV reader. They all take their columns from the seeds'
+``column_types`` (``seed_specs``, ``raw_columns``), their CSV dialect from ``CSV_OPTIONS``
+(``spark_csv_options`` on Spark) and the rule for each typed value from ``TYPE_RULES`` (which
+the annotation project id follows too), so a file that one of them accepts, the others accept
+too, with the same values:
 
 * **Dialect**: comma, ``"`` quote and escape, a header, DuckDB's strict mode (a stray quote, a
   missing field or an extra non-empty field is an error), lines up to ``MAX_LINE_BYTES``. Like
@@ -337,6 +340,26 @@ def seed_specs(project: Path) -> dict[str, dict[str, Any]]:
 
     spec = yaml.safe_load((project / "seeds" / "_seeds.yml").read_text(encoding="utf-8"))
     return {seed["name"]: seed["config"] for seed in spec["seeds"]}
+
+
+def raw_columns(project: Path) -> dict[str, dict[str, str]]:
+    """``{raw file stem: {column: type}}`` in file order (``projects``, ``tags``): their seeds'
+    ``column_types``, the one definition that the read_csv path's table macros
+    (``labeling_read_<stem>``), the header check, staging's casts (``labeling_typed``) and
+    Spark's external tables read."""
+    specs = seed_specs(project)
+    return {name.removesuffix(".csv"): dict(specs[name.removesuffix(".csv")]["column_types"]) for name in RAW_FILES}
+
+
+def read_raw_macros(project: Path) -> list[str]:
+    """DuckDB statements defining, per raw file, the table macro ``labeling_read_<stem>(path)``:
+    ``read_csv`` of that file in the one dialect, its columns (``raw_columns``) as text."""
+    statements = []
+    for stem, columns in raw_columns(project).items():
+        as_text = "{" + ", ".join(f"{sql_string(column)}: 'VARCHAR'" for column in columns) + "}"
+        statements.append(f"create or replace temp macro labeling_read_{stem}(path) as table "
+                          f"select * from read_csv(path, columns = {as_text}, {read_csv_options()})")
+    return statements
 
 
 def check_inputs(project: Path, raw_dir: Path, raw_dir_setting: str, load_mode: str) -> list[str]:

@@ -84,7 +84,7 @@ class Locations:
                 "stage_uri": self.stage_uri, "annotation_columns": annotations.RECORD_COLUMNS,
                 "annotation_records": f"{self.stage_uri}/{ANNOTATIONS_STAGE}/records.jsonl",
                 "canonical_integer": raw_files.type_rule("bigint").canonical_sql("{v}", "string"),
-                "csv_options": raw_files.spark_csv_options()}
+                "csv_options": raw_files.spark_csv_options(), "raw_columns": raw_files.raw_columns(self.project)}
 
 
 def prepare(project: Path, command: str | None) -> dict[str, Any]:

@@ -17,10 +17,10 @@ renamed as (
     select
         batch,
         cast(source_rowid + 1 as bigint) as raw_row_number,
-        {{ labeling_typed('id', 'bigint', 'raw_path') }} as project_id,
-        {{ labeling_typed('created_on', 'timestamp', 'raw_path') }} as created_on,
-        {{ labeling_typed('title', 'varchar', 'raw_path') }} as title,
-        {{ labeling_typed('description', 'varchar', 'raw_path') }} as description
+        {{ labeling_typed('projects', 'id', 'raw_path') }} as project_id,
+        {{ labeling_typed('projects', 'created_on', 'raw_path') }} as created_on,
+        {{ labeling_typed('projects', 'title', 'raw_path') }} as title,
+        {{ labeling_typed('projects', 'description', 'raw_path') }} as description
 
     from source
 

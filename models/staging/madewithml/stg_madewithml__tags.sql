@@ -17,8 +17,8 @@ renamed as (
     select
         batch,
         cast(source_rowid + 1 as bigint) as raw_row_number,
-        {{ labeling_typed('id', 'bigint', 'raw_path') }} as project_id,
-        {{ labeling_typed('tag', 'varchar', 'raw_path') }} as tag
+        {{ labeling_typed('tags', 'id', 'raw_path') }} as project_id,
+        {{ labeling_typed('tags', 'tag', 'raw_path') }} as tag
 
     from source
 
