@@ -73,6 +73,24 @@ def test_empty_result_never_writes_an_export(project: Project) -> None:
     assert project.export_snapshot() == {}
 
 
+def test_an_export_with_no_row_is_refused_whatever_its_tests_say(clone_built: Project) -> None:
+    """The gate's own check, past the tests: an export model whose result is empty (here one with
+    no test upstream, so no test can catch it) fails, and nothing is published; allow_empty lets
+    an export that may be empty through."""
+    before = clone_built.export_snapshot()
+    probe = clone_built.root / "models" / "exports" / "empty_probe_export.sql"
+    probe.write_text("{{ config(formats=['parquet']) }}\nselect 1 as id where false\n")
+    result = clone_built.dbt("build", "--select", "empty_probe_export")
+    assert result.returncode != 0
+    assert "gated_export empty_probe_export: the result has 0 rows; refusing to publish an empty export" \
+        in result.stdout, result.stdout[-3000:]
+    assert clone_built.export_snapshot() == before
+    probe.write_text("{{ config(formats=['parquet'], allow_empty=true) }}\nselect 1 as id where false\n")
+    allowed = clone_built.dbt("build", "--select", "empty_probe_export")
+    assert allowed.returncode == 0, allowed.stdout[-3000:]
+    assert (clone_built.exports / "empty_probe_export.parquet").exists()
+
+
 def test_taxonomy_with_an_ambiguous_alias_or_a_missing_parent_fails(clone_built: Project) -> None:
     before = clone_built.export_snapshot()
     taxonomy = clone_built.root / "seeds" / "tag_taxonomy.csv"

@@ -24,6 +24,11 @@
     The publish protocol, top to bottom: staged export files become a version, the database
     copy and that version become one generation, and one rename switches readers to it.
 
+``spark``
+    A build on Spark: the checks the dbt-core plugin runs before ``dbt build --target spark``
+    parses (and the annotation records Spark loads), and the publish after it
+    (``scripts/spark_publish.py``), from ``target/run_results.json``.
+
 The dbt-duckdb plugin (``labeling_export``) and the dbt-core plugin (``dbt_labeling``) are thin
 glue over these modules; ``labeling_ml`` is the classifier of the labeling workflow.
 """
