@@ -33,8 +33,8 @@ import warnings
 from dbt.plugins.manager import dbtPlugin
 from dbt_common.context import get_invocation_context
 
-from labeling.paths import command, project_dir
 from labeling import spark
+from labeling.paths import command, project_dir, raw_dir_setting
 from labeling.raw_files import check_raw_folder
 
 PROJECT = "mwml_labeling"
@@ -63,7 +63,7 @@ class LabelingInputChecks(dbtPlugin):
             return
         problems = check_raw_folder(
             project_dir(),
-            os.environ.get("LABELING_RAW_DIR", "data/sample"),
+            raw_dir_setting(),
             os.environ.get("LABELING_LOAD", "seed"),
         )
         if problems:

@@ -70,7 +70,7 @@ from dbt.adapters.duckdb.utils import TargetConfig
 
 from labeling import annotations, batches, raw_files
 from labeling.faults import fault
-from labeling.paths import anchored, command, project_dir, sql_string
+from labeling.paths import anchored, command, project_dir, raw_dir, sql_string
 from labeling.publish import (EXPORT_COPY_OPTIONS, ExportFolder, ExportFolderError, Generations, Publication,
                               StagedExport, describe_inputs, refusal)
 from labeling.workspace import BuildWorkspace, WorkspaceError
@@ -89,16 +89,6 @@ def _free_bytes(folder: Path) -> int | None:
         return shutil.disk_usage(folder).free
     except OSError:
         return None
-
-
-def annotations_dir() -> Path:
-    """The annotations folder: ``LABELING_ANNOTATIONS_DIR``, default ``data/annotations``."""
-    return anchored(os.environ.get("LABELING_ANNOTATIONS_DIR") or annotations.DEFAULT_DIR)
-
-
-def raw_dir() -> Path:
-    """The raw folder: ``LABELING_RAW_DIR``, default ``data/sample``, anchored on the project."""
-    return anchored(os.environ.get("LABELING_RAW_DIR", "data/sample"))
 
 
 def _is_local_file(path: str | None) -> bool:
@@ -234,7 +224,7 @@ class Plugin(BasePlugin):
         """The annotations folder, parsed once per process: its problems are the preflight's
         verdict, its records what the build loads, its files the manifest's inputs."""
         if self.annotations is None:
-            self.annotations = annotations.read_configured(annotations_dir())
+            self.annotations = annotations.read_configured(annotations.configured_dir())
         return self.annotations
 
     def _records_file(self) -> Path:

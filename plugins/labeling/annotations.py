@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labeling.paths import sql_string
+from labeling.paths import anchored, sql_string
 
 DEFAULT_DIR = "data/annotations"
 PRODIGY_ANSWERS = ("accept", "reject", "ignore")
@@ -530,6 +530,12 @@ def read_folder(folder: Path, shown: str, named: bool = False) -> Reading:
     if not reading.problems:
         reading.problems = [f"{shown}/{p}" for p in _instances_mixed(reading.records)]
     return reading
+
+
+def configured_dir(root: Path | None = None) -> Path:
+    """The annotations folder: ``LABELING_ANNOTATIONS_DIR``, default ``DEFAULT_DIR``, anchored on
+    the project folder (or ``root``)."""
+    return anchored(os.environ.get("LABELING_ANNOTATIONS_DIR") or DEFAULT_DIR, root)
 
 
 def read_configured(folder: Path) -> Reading:

@@ -40,6 +40,16 @@ def anchored(path: str | Path, root: Path | None = None) -> Path:
     return (root or project_dir()) / candidate
 
 
+def raw_dir_setting() -> str:
+    """The raw folder as configured: ``LABELING_RAW_DIR``, default ``data/sample`` (the bundled sample)."""
+    return os.environ.get("LABELING_RAW_DIR", "data/sample")
+
+
+def raw_dir(root: Path | None = None) -> Path:
+    """The raw folder (``raw_dir_setting``) anchored on the project folder (or ``root``)."""
+    return anchored(raw_dir_setting(), root)
+
+
 def sql_string(value: str | Path) -> str:
     """``value`` as a SQL string literal: single quotes doubled, so that a path holding a quote
     (a project cloned under ``o'brien``) never breaks or changes a statement."""

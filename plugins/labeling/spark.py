@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labeling import annotations, raw_files
+from labeling import annotations, paths, raw_files
 from labeling.paths import anchored
 from labeling.publish import (ExportFolder, ExportFolderError, Publication, StagedExport, describe_inputs,
                               export_copy_options, refusal)
@@ -68,15 +68,14 @@ class Locations:
     @classmethod
     def from_env(cls, project: Path) -> "Locations":
         spark_dir = anchored(os.environ.get("LABELING_SPARK_DIR", "spark"), project)
-        raw_dir = anchored(os.environ.get("LABELING_RAW_DIR", "data/sample"), project)
+        raw_dir = paths.raw_dir(project)
         stage_uri = os.environ.get("LABELING_SPARK_STAGE_URI", str(spark_dir / "stage")).rstrip("/")
         stage_read = os.environ.get("LABELING_SPARK_STAGE_READ", stage_uri).rstrip("/")
         return cls(project=project, raw_dir=raw_dir,
                    raw_uri=os.environ.get("LABELING_SPARK_RAW_URI", "").rstrip("/") or str(raw_dir),
                    stage_uri=stage_uri, stage_read=Path(stage_read.removeprefix("file:")),
                    export_dir=anchored(os.environ.get("LABELING_EXPORT_DIR", str(spark_dir / "exports")), project),
-                   annotations_dir=anchored(os.environ.get("LABELING_ANNOTATIONS_DIR") or annotations.DEFAULT_DIR,
-                                            project))
+                   annotations_dir=annotations.configured_dir(project))
 
     def inputs(self) -> dict[str, Any]:
         """What the Spark macros read (``LABELING_SPARK_INPUTS``)."""
@@ -98,7 +97,7 @@ def prepare(project: Path, command: str | None) -> dict[str, Any]:
 
         where.stage_read.mkdir(parents=True, exist_ok=True)
         (where.stage_read / PREPARED).write_text(json.dumps({"command": command, "invocation_id": get_invocation_id()}))
-        problems = raw_files.check_inputs(project, where.raw_dir, os.environ.get("LABELING_RAW_DIR", "data/sample"),
+        problems = raw_files.check_inputs(project, where.raw_dir, paths.raw_dir_setting(),
                                           "read_csv")
         if (where.raw_dir / "batches").exists():
             problems.append(f"{where.raw_dir}/batches: data that arrives in batches is applied by the DuckDB "
