@@ -77,6 +77,8 @@ decided as (
         votes.agreement as annotation_agreement,
         votes.consensus_status,
         votes.consensus_tag,
+        votes.consensus_rule,
+        votes.top_posterior as consensus_posterior,
         latest_corrections.tag as corrected_tag,
         latest_corrections.reviewer as corrected_by,
         latest_corrections.reason as correction_reason,

@@ -1,8 +1,10 @@
 -- The annotated projects whose annotations settle nothing, for a reviewer to decide: a tie, no
--- majority (or less agreement than var('annotation_min_agreement')), or fewer annotators than
+-- majority (or less agreement than var('annotation_min_agreement')), under dawid_skene a
+-- posterior below var('annotation_min_posterior'), or fewer annotators than
 -- var('annotation_min_annotators'). None is guessed: until a reviewer's correction (the
 -- label_corrections seed) or more annotations decide, a project keeps its label from tags.csv,
--- or stays out of labeled_projects if it has none. Ties first, then by agreement.
+-- or stays out of labeled_projects if it has none. Ties first, then by agreement
+-- (or posterior), the least first.
 with
 
 decisions as (
@@ -28,6 +30,8 @@ open_questions as (
         decisions.votes,
         decisions.annotators,
         decisions.annotation_agreement,
+        decisions.consensus_rule,
+        decisions.consensus_posterior,
         decisions.given_tag,
         decisions.tag as current_tag,
         decisions.label_source as current_label_source
@@ -38,7 +42,7 @@ open_questions as (
             decisions.batch = projects.batch
             and decisions.raw_row_number = projects.raw_row_number
     where
-        decisions.consensus_status in ('tie', 'no_majority', 'too_few_annotators')
+        decisions.consensus_status in ('tie', 'no_majority', 'low_posterior', 'too_few_annotators')
         and decisions.corrected_tag is null
 
 )
@@ -47,8 +51,8 @@ select
     *,
     cast(row_number() over (
         order by
-            case reason when 'tie' then 1 when 'no_majority' then 2 else 3 end,
-            annotation_agreement,
+            case reason when 'tie' then 1 when 'too_few_annotators' then 3 else 2 end,
+            coalesce(consensus_posterior, annotation_agreement),
             id
     ) as bigint) as queue_position
 

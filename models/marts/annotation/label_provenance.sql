@@ -20,6 +20,8 @@ select
     coalesce(tag <> given_tag, true) as changed_from_given_tag,
     consensus_tag,
     consensus_status,
+    consensus_rule,
+    consensus_posterior,
     n_annotators,
     annotation_agreement,
     annotators,

@@ -1,5 +1,10 @@
 -- Snorkel's LFAnalysis.lf_summary(Y) as a table, one row per labeling function, over N = all
--- projects (labeled or not); the gold label Y is the project's tag in labeled_projects.
+-- projects (labeled or not); the gold label Y is the project's tag in labeled_projects. Where
+-- Python models run (var python_models), with each function's accuracy as the label model
+-- estimates it (int_labeling_function_label_model), which needs no gold label.
+{%- set label_model = var('python_models') | string | lower == 'true' %}
+{%- set estimated_accuracy = 'label_model.estimated_accuracy' if label_model
+    else 'cast(null as double)' %}
 with
 
 rules as (
@@ -66,6 +71,19 @@ per_rule as (
 
 ),
 
+{% if label_model %}
+    label_model as (
+
+        select
+            source as rule_name,
+            value as estimated_accuracy
+
+        from {{ ref('int_labeling_function_label_model') }}
+        where part = 'accuracy'
+
+    ),
+
+{% endif %}
 summary as (
 
     select
@@ -84,12 +102,17 @@ summary as (
         per_rule.n_overlaps / n_projects.n_projects as overlap_fraction,
         per_rule.n_conflicts / n_projects.n_projects as conflict_fraction,
         per_rule.correct / nullif(per_rule.n_votes, 0) as empirical_accuracy,
-        per_rule.correct / nullif(per_rule.correct + per_rule.incorrect, 0) as label_precision
+        per_rule.correct / nullif(per_rule.correct + per_rule.incorrect, 0) as label_precision,
+        {{ estimated_accuracy }} as estimated_accuracy
 
     from rules
     inner join per_rule
         on rules.rule_name = per_rule.rule_name
     cross join n_projects
+    {%- if label_model %}
+        left join label_model
+            on rules.rule_name = label_model.rule_name
+    {%- endif %}
 
 )
 

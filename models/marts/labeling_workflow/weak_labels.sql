@@ -1,6 +1,14 @@
 -- Majority vote of the labeling functions per project, as Snorkel's MajorityLabelVoter with
 -- its default tie_break_policy="abstain": the tag with the most votes, or NULL (abstain) when
--- no rule votes or two tags tie for the most votes.
+-- no rule votes or two tags tie for the most votes. Beside it, where Python models run (var
+-- python_models), the label model's tag and posterior (Dawid-Skene over the functions' votes,
+-- int_labeling_function_label_model), which weighs each function by its estimated confusion
+-- matrix; it abstains too where no rule votes, or on a tie of posteriors.
+{%- set label_model = var('python_models') | string | lower == 'true' %}
+{%- set label_model_tag = 'case when per_project.n_votes > 0 and label_model.n_top = 1 '
+    ~ 'then label_model.top_tag end' if label_model else 'cast(null as ' ~ labeling_type('varchar') ~ ')' %}
+{%- set label_model_posterior = 'case when per_project.n_votes > 0 '
+    ~ 'then label_model.top_posterior end' if label_model else 'cast(null as double)' %}
 with
 
 votes as (
@@ -63,6 +71,35 @@ per_project as (
 
 ),
 
+{% if label_model %}
+    label_model_posteriors as (
+
+        select
+            project_id as id,
+            tag,
+            value as posterior,
+            max(value) over (partition by project_id) as top_posterior
+
+        from {{ ref('int_labeling_function_label_model') }}
+        where part = 'posterior'
+
+    ),
+
+    label_model as (
+
+        select
+            id,
+            max(top_posterior) as top_posterior,
+            count(*) as n_top,
+            max(tag) as top_tag
+
+        from label_model_posteriors
+        where posterior = top_posterior
+        group by id
+
+    ),
+
+{% endif %}
 weak as (
 
     select
@@ -76,13 +113,19 @@ weak as (
         coalesce(per_project.top_votes, 0) as top_votes,
         coalesce(per_project.top_votes - per_project.runner_up_votes, 0) as margin,
         coalesce(per_project.top_votes = per_project.runner_up_votes, false) as is_tie,
-        coalesce(flatten(per_project.rules_per_tag), {{ labeling_list() }}) as voting_rules
+        coalesce(flatten(per_project.rules_per_tag), {{ labeling_list() }}) as voting_rules,
+        {{ label_model_tag }} as label_model_tag,
+        {{ label_model_posterior }} as label_model_posterior
 
     from projects
     left join per_project
         on projects.project_id = per_project.id
     left join gold
         on projects.project_id = gold.id
+    {%- if label_model %}
+        left join label_model
+            on projects.project_id = label_model.id
+    {%- endif %}
 
 )
 

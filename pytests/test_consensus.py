@@ -1,0 +1,232 @@
+"""Consensus beyond majority vote: the Dawid-Skene estimator against crowd-kit, and the consensus
+rule of ``var('annotation_consensus')`` end to end, with annotations from every tool.
+
+The estimator (``plugins/labeling/dawid_skene.py``) must equal crowd-kit's ``DawidSkene`` on the
+same answers, initialisation and iterations, to 1e-6: posteriors, priors, confusion matrices,
+the iterations run, and the annotators' estimated accuracies (the mean posterior of the tags
+they gave, computed here from crowd-kit's posteriors).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from annotation_fixtures import prodigy_choice, write_doccano, write_label_studio, write_prodigy
+from conftest import BIN, PIPELINE_ONLY, REPO, Project
+from labeling import dawid_skene
+
+TAGS = ["computer-vision", "graph-learning", "mlops", "natural-language-processing"]
+TOLERANCE = 1e-6
+
+
+def simulated_answers(seed: int) -> list[tuple[int, str, str]]:
+    """120 projects; a perfect annotator, two imperfect ones, a spammer answering at random and
+    one answering a constant tag; each skips about a third of the projects (missing ratings)."""
+    rng = random.Random(seed)
+    accuracy = {"perfect": 1.0, "good": 0.8, "fair": 0.6, "spammer": None, "constant": None}
+    answers = []
+    for task in range(120):
+        truth = rng.choice(TAGS)
+        for annotator, p in accuracy.items():
+            if rng.random() < 0.35:
+                continue
+            if annotator == "constant":
+                tag = "mlops"
+            elif p is None:
+                tag = rng.choice(TAGS)
+            else:
+                tag = truth if rng.random() < p else rng.choice([t for t in TAGS if t != truth])
+            answers.append((task, annotator, tag))
+    return answers
+
+
+def crowd_kit(answers: list[tuple], n_iter: int, tol: float) -> tuple:
+    from crowdkit.aggregation import DawidSkene
+
+    data = pd.DataFrame(answers, columns=["task", "worker", "label"])
+    model = DawidSkene(n_iter=n_iter, tol=tol).fit(data)
+    given = data.join(model.probas_.stack().rename("p"), on=["task", "label"])
+    return model, given.groupby("worker")["p"].mean().to_dict()
+
+
+def assert_equals_crowd_kit(answers: list[tuple], n_iter: int, tol: float) -> dawid_skene.Fit:
+    model, accuracy = crowd_kit(answers, n_iter, tol)
+    fit = dawid_skene.fit(answers, n_iter=n_iter, tol=tol)
+    assert fit.iterations == len(model.loss_history_)
+    probas = model.probas_.reindex(index=fit.tasks, columns=fit.classes).to_numpy()
+    assert np.abs(probas - fit.posteriors).max() < TOLERANCE
+    assert np.abs(model.priors_.reindex(fit.classes).to_numpy() - fit.priors).max() < TOLERANCE
+    assert len(fit.confusion) == len(model.errors_)
+    for (annotator, answer), row in fit.confusion.items():
+        assert np.abs(model.errors_.loc[(annotator, answer), fit.classes].to_numpy() - row).max() < TOLERANCE
+    assert set(fit.accuracy) == set(accuracy)
+    for annotator, value in fit.accuracy.items():
+        assert abs(value - accuracy[annotator]) < TOLERANCE
+    return fit
+
+
+@pytest.mark.parametrize(("n_iter", "tol"), [(100, 1e-5), (0, 1e-5), (1, 1e-5), (25, -math.inf), (300, -math.inf)])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_estimator_equals_crowd_kit(seed: int, n_iter: int, tol: float) -> None:
+    """Missing ratings, a spammer, a constant answerer and a perfect annotator; crowd-kit's
+    defaults (stopping on the lower bound), no iteration at all, and fixed counts."""
+    fit = assert_equals_crowd_kit(simulated_answers(seed), n_iter, tol)
+    if n_iter >= 25:
+        # What the estimator is for: the random and the constant answerers come out the least
+        # reliable, the perfect and the good ones above the fair one.
+        ranked = sorted(fit.accuracy, key=fit.accuracy.get)
+        assert set(ranked[:2]) == {"spammer", "constant"} and set(ranked[3:]) == {"perfect", "good"}
+
+
+def test_the_estimator_on_small_cases() -> None:
+    """A single annotator, a unanimous pair, and no answer at all."""
+    assert_equals_crowd_kit([(1, "a", "x"), (2, "a", "y")], 100, 1e-5)
+    assert_equals_crowd_kit([(1, "a", "x"), (1, "b", "x"), (2, "a", "y"), (2, "b", "y")], 100, 1e-5)
+    empty = dawid_skene.fit([], n_iter=100)
+    assert empty.classes == [] and empty.accuracy == {} and empty.iterations == 0
+
+
+def test_abstentions_count_as_answers_for_labeling_functions() -> None:
+    """With ``abstain_over`` a function's silence is an answer. When every function answers
+    every project there is no abstention and the fit is crowd-kit's; with one-tag functions,
+    the one that fires on the wrong projects is estimated less accurate than the precise one,
+    which a majority vote cannot see."""
+    answers = simulated_answers(3)
+    complete = [(task, annotator, tag) for task, annotator, tag in answers if annotator == "perfect"]
+    complete += [(task, "copy", tag) for task, _, tag in complete]
+    tasks = sorted({task for task, _, _ in complete})
+    model, _ = crowd_kit(complete, 100, 1e-5)
+    fit = dawid_skene.fit(complete, abstain_over=tasks)
+    probas = model.probas_.reindex(index=fit.tasks, columns=fit.classes).to_numpy()
+    assert np.abs(probas - fit.posteriors).max() < TOLERANCE
+
+    rng = random.Random(4)
+    truth = {task: rng.choice(TAGS) for task in range(300)}
+    votes = []
+    for task, tag in truth.items():
+        for name in ("precise", "also_precise"):
+            if rng.random() < 0.7:
+                votes.append((task, f"{name}:{tag}", tag))
+        if rng.random() < 0.5:
+            votes.append((task, "noisy:mlops", "mlops"))  # fires on anything half the time
+    fit = dawid_skene.fit(votes, abstain_over=[*truth, 999])
+    assert fit.accuracy["noisy:mlops"] < 0.5 < min(v for k, v in fit.accuracy.items() if k != "noisy:mlops")
+    assert (None in {answer for _, answer in fit.confusion})
+    assert fit.iterations > 5 and abs(fit.posteriors[fit.tasks.index(999)].sum() - 1) < 1e-9
+    correct = sum(fit.classes[int(np.argmax(fit.posteriors[fit.tasks.index(t)]))] == tag for t, tag in truth.items()
+                  if any(v[0] == t for v in votes))
+    assert correct / len({v[0] for v in votes}) > 0.95
+
+
+# The end-to-end case: given tags of the sample; pat is always right, gus and ivy err on a few
+# projects, and three constant "mlops" answerers (two in Doccano, one in Prodigy) outvote pat and
+# gus wherever they agree on another tag: a majority of 3 of 5 for the wrong tag.
+GIVEN = {6: "natural-language-processing", 9: "computer-vision", 12: "mlops", 15: "reinforcement-learning",
+         18: "graph-learning", 21: "time-series", 24: "natural-language-processing", 27: "natural-language-processing",
+         30: "computer-vision", 33: "mlops", 36: "reinforcement-learning", 39: "graph-learning", 42: "time-series",
+         45: "natural-language-processing", 48: "natural-language-processing", 51: "computer-vision", 54: "mlops",
+         57: "reinforcement-learning", 60: "graph-learning", 63: "time-series"}
+
+
+def annotation_files(folder) -> dict[str, dict[int, str]]:
+    pat = {**GIVEN, 66: "natural-language-processing"}
+    gus = {**GIVEN, 9: "natural-language-processing", 15: "time-series", 69: "computer-vision"}
+    ivy = {**dict(list(GIVEN.items())[:10]), 9: "computer-vision", 12: "graph-learning", 33: "graph-learning",
+           69: "mlops"}
+    # Project 75: only the two constant answerers, who say nothing about it; its posterior is
+    # the priors', too low to decide under dawid_skene (a consensus under majority).
+    constant = {**{pid: "mlops" for pid in GIVEN}, 75: "mlops"}
+    write_label_studio(folder, {"pat@x": pat, "gus@x": gus, "ivy@x": ivy})
+    write_doccano(folder, {"spam1": constant, "spam2": constant})
+    write_prodigy(folder, [prodigy_choice("spam3", pid, ["mlops"]) for pid in list(GIVEN)[:14]])
+    return {"pat@x": pat, "gus@x": gus, "ivy@x": ivy, "spam1": constant, "spam2": constant,
+            "spam3": {pid: "mlops" for pid in list(GIVEN)[:14]}}
+
+
+def test_dawid_skene_decides_labels_end_to_end(project: Project, tmp_path) -> None:
+    """Under ``majority`` the three constant answerers win project 36; under ``dawid_skene`` the
+    build weighs them by their estimated confusion matrices and pat and gus win. The posteriors
+    in the warehouse are crowd-kit's on the loaded annotations; the statuses follow the rule
+    (minimum annotators, ties, a minimum posterior); provenance says which rule decided, the
+    adjudication queue holds what stays uncertain, the tasks export and the history work."""
+    folder = tmp_path / "annotations"
+    ratings = annotation_files(folder)
+    env = {"LABELING_ANNOTATIONS_DIR": str(folder)}
+    project.build(*PIPELINE_ONLY, **env)
+    majority = dict(project.query("select id, consensus_tag from annotation_votes"))
+    assert majority[36] == "mlops" and set(project.query("select distinct consensus_rule from annotation_votes")) == {
+        ("majority",)}
+
+    ds_vars = "{annotation_consensus: dawid_skene, annotation_min_posterior: 0.9}"
+    project.build("--vars", ds_vars, **env)
+    votes = {row[0]: row[1:] for row in project.query(
+        "select id, consensus_rule, consensus_status, consensus_tag, top_posterior, n_annotators from annotation_votes")}
+    # What the build loaded (Doccano names an annotator after the file: doccano:spam1).
+    answers = project.query("select project_id, annotator, tag from intermediate.int_project_annotations")
+    assert len(answers) == sum(len(given) for given in ratings.values())
+    model, accuracy = crowd_kit(answers, 100, 1e-5)
+    stored = project.query("select project_id, tag, value from intermediate.int_annotation_dawid_skene where part = 'posterior'")
+    assert len(stored) == model.probas_.size
+    for pid, tag, value in stored:
+        assert abs(model.probas_.loc[pid, tag] - value) < TOLERANCE
+    reliability = dict(project.query("select annotator, estimated_accuracy from annotator_reliability"))
+    assert {a: round(v, 6) for a, v in reliability.items()} == {a: round(v, 6) for a, v in accuracy.items()}
+    assert max(reliability, key=reliability.get) == "pat@x"
+    assert all(value < 0.2 for annotator, value in reliability.items() if "spam" in annotator)
+    statuses = {}
+    for pid, (rule, status, tag, posterior, n) in votes.items():
+        assert rule == "dawid_skene"
+        row = model.probas_.loc[pid].dropna()
+        top = row.max()
+        expected = ("too_few_annotators" if n < 2 else "tie" if (row == top).sum() > 1
+                    else "low_posterior" if top < 0.9 else "consensus")
+        assert (status, round(posterior, 6)) == (expected, round(top, 6)), pid
+        assert tag == (row.idxmax() if expected == "consensus" else None), pid
+        statuses[pid] = status
+    assert {"consensus", "low_posterior", "too_few_annotators"} <= set(statuses.values())
+    assert statuses[75] == "low_posterior" and majority[75] == "mlops"
+    assert votes[36][2] == "reinforcement-learning"  # pat and gus, against three constant answerers
+    confusion = project.query("select annotator, true_tag, sum(probability) from annotator_confusion group by all")
+    assert confusion and all(abs(total - 1) < 1e-9 for _, _, total in confusion)
+
+    labels = dict(project.query("select id, tag from labeled_projects"))
+    assert labels[36] == "reinforcement-learning"
+    provenance = {row[0]: row[1:] for row in project.query(
+        "select id, label_source, consensus_rule, consensus_posterior from label_provenance where id in (36, 69)")}
+    assert provenance[36][:2] == ("annotation_consensus", "dawid_skene") and provenance[36][2] > 0.9
+    queue = dict(project.query("select id, reason from adjudication_queue"))
+    assert {pid for pid, s in statuses.items() if s != "consensus"} == set(queue)
+    assert "low_posterior" in queue.values()
+    # History: the label of project 36 as decided under each rule.
+    history = project.query("select tag, consensus_rule from snapshots.label_history where id = 36 order by dbt_valid_from")
+    assert history == [("mlops", "majority"), ("reinforcement-learning", "dawid_skene")]
+    # The tasks out: the adjudication queue under this rule, in every format.
+    project.build("--vars", "{annotation_consensus: dawid_skene, annotation_min_posterior: 0.9, "
+                  "annotation_task_source: adjudication_queue}", **env)
+    assert {row[0] for row in project.query("select id from annotation_tasks")} == set(queue)
+    exported = json.loads((project.exports / "annotation" / "tasks.label_studio.json").read_text(encoding="utf-8"))
+    assert {task["data"]["id"] for task in exported} == set(queue)
+    assert (project.exports / "annotation" / "tasks.doccano.jsonl").is_file()
+
+
+def test_a_rule_that_does_not_exist_is_refused(project: Project) -> None:
+    """An unknown rule, and dawid_skene on a target without Python models, stop at parse time
+    with a message that names the var and the way out."""
+    result = project.dbt("parse", "--vars", "{annotation_consensus: majority_vote}")
+    assert result.returncode != 0
+    assert "var annotation_consensus is 'majority_vote': it is majority (the default) or dawid_skene" in result.stdout
+    spark_dbt = REPO / ".venv-spark" / "bin" / "dbt"
+    if not spark_dbt.exists():
+        return
+    spark = subprocess.run([str(spark_dbt), "parse", "--target", "spark", "--vars", "{annotation_consensus: dawid_skene}",
+                            "--project-dir", str(project.root)], cwd=project.root, env=project.env(),
+                           capture_output=True, text=True, timeout=300)
+    assert spark.returncode != 0
+    assert "target 'spark' runs no Python models" in spark.stdout
+    assert BIN.exists()
