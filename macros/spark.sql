@@ -158,8 +158,9 @@
   {%- for name, type in inputs.annotation_columns.items() -%}
     {%- do columns.append(name ~ ' ' ~ labeling_type(type)) -%}
   {%- endfor -%}
-  {%- do run_query('drop view if exists annotations.records') -%}
-  {%- do run_query('drop table if exists annotations.records') -%}
+  {#- Spark 4 refuses DROP VIEW on a table (and DROP TABLE on a view): drop what is there. -#}
+  {%- set records = adapter.get_relation(database=none, schema='annotations', identifier='records') -%}
+  {%- if records is not none -%}{%- do adapter.drop_relation(records) -%}{%- endif -%}
   {%- do run_query('create table annotations.records (' ~ columns | join(', ') ~ ') using json options (path '
       ~ labeling_sql_string(inputs.annotation_records) ~ ", mode 'FAILFAST')") -%}
   {{ return('select 1') }}

@@ -61,12 +61,14 @@ class Fit:
 
 
 def fit(responses: Iterable[tuple[Hashable, str, str]], abstain_over: Sequence[Hashable] | None = None,
-        n_iter: int = 100, tol: float = 1e-5) -> Fit:
+        n_iter: int = 100, tol: float = 1e-5, class_balance: dict[str, float] | None = None) -> Fit:
     """Fit Dawid–Skene to ``(task, source, tag)`` answers (one per task and source).
 
     ``abstain_over``: every task; a source's missing answer on one of them is ``ABSTAIN``.
     ``n_iter`` and ``tol`` are crowd-kit's (100 and 1e-5 by default); ``tol`` below any gain
-    (for instance ``-inf``) runs exactly ``n_iter`` iterations."""
+    (for instance ``-inf``) runs exactly ``n_iter`` iterations. ``class_balance`` (tag ->
+    weight, normalised) holds the priors fixed instead of learning them, as Snorkel's
+    ``LabelModel.fit(class_balance=...)``; a tag it leaves out gets ``EPS``."""
     rows = list(responses)
     task_names = list(abstain_over) if abstain_over is not None else sorted({r[0] for r in rows})
     classes = sorted({r[2] for r in rows})
@@ -136,12 +138,15 @@ def fit(responses: Iterable[tuple[Hashable, str, str]], abstain_over: Sequence[H
     np.add.at(counts, (t, label), 1.0)
     totals = counts.sum(axis=1, keepdims=True)
     post = np.where(totals > 0, counts / np.where(totals > 0, totals, 1.0), 1.0 / n_cls)
-    priors = post.mean(axis=0)
+    fixed = None if class_balance is None else np.array([class_balance.get(c, 0.0) for c in classes], dtype=float)
+    if fixed is not None:
+        fixed = np.maximum(fixed / fixed.sum(), EPS) if fixed.sum() > 0 else None
+    priors = post.mean(axis=0) if fixed is None else fixed
     errors = m_step(post)
     previous, iterations, bound = -np.inf, 0, 0.0
     for iterations in range(1, n_iter + 1):
         post = e_step(np.maximum(priors, EPS), errors)
-        priors = np.maximum(post.mean(axis=0), EPS)
+        priors = np.maximum(post.mean(axis=0), EPS) if fixed is None else fixed
         errors = m_step(post)
         bound = lower_bound(post, priors, errors)
         if bound - previous < tol:

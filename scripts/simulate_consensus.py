@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Simulate annotators of known accuracy on the real data: does Dawid-Skene beat the majority vote?
+
+The true tag of every project is its tag in ``tags.csv``. Simulated annotators answer it with
+known accuracies (by default 0.9, 0.8, 0.7 and 0.6, a wrong answer being any other tag of the
+file, uniformly) and one answers at random; each project goes to ``--per-project`` of them,
+drawn at random (so ratings are missing, as in a real labeling team). Their answers are written
+as the tools export them: the first two annotators' as a Label Studio JSON export, the next two
+as Doccano JSONL files, the random one as Prodigy ``db-out`` lines.
+
+Then the project itself decides, in a temporary copy: ``dbt build`` on the raw files with those
+annotations, once with ``annotation_consensus: majority`` and then with ``dawid_skene``. For
+each rule the script reports, against ``tags.csv``: the projects the annotators settle (a
+consensus), the accuracy of those consensus tags, and the share of all annotated projects whose
+consensus is right (Dawid-Skene at each ``--min-posteriors``, the rule's
+``annotation_min_posterior``). It reports the weak labels the same way (the labeling functions' majority
+vote and their label model, ``weak_labels``): the projects labeled, and the accuracy of those
+labels. The seed makes the run reproducible. Prints a Markdown table (the README's), and
+writes it to ``--out`` if given.
+
+Examples (from the project folder)::
+
+    python scripts/extract.py --from ../shared/data/madewithml    # or: make real
+    python scripts/simulate_consensus.py
+    python scripts/simulate_consensus.py --raw-dir data/sample --seed 3 --out /tmp/consensus.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+#: What a copy of the project leaves out: environments, databases, and at its top the builds,
+#: outputs and data.
+NOT_COPIED_ANYWHERE = shutil.ignore_patterns(".venv*", ".git", "*.duckdb*", "__pycache__", "*.egg-info")
+NOT_COPIED_AT_TOP = {".build", "target", "logs", "exports", "spark", "data", "ci-artifacts", "reports"}
+
+
+def not_copied(directory: str, names: list[str]) -> set[str]:
+    """``shutil.copytree``'s ignore: NOT_COPIED_ANYWHERE, and NOT_COPIED_AT_TOP at the top."""
+    top = NOT_COPIED_AT_TOP.intersection(names) if Path(directory) == ROOT else set()
+    return set(NOT_COPIED_ANYWHERE(directory, names)) | top
+
+
+def annotators(accuracies: list[float]) -> dict[str, float | None]:
+    """Annotator names with their accuracy (``None``: answers at random), in tool order."""
+    names = ["ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal"]
+    if len(accuracies) + 1 > len(names):
+        raise SystemExit(f"simulate_consensus: at most {len(names) - 1} annotators of known accuracy")
+    return {**dict(zip(names, accuracies)), "rex": None}
+
+
+def simulate(truth: dict[int, str], team: dict[str, float | None], per_project: int,
+             seed: int) -> dict[str, dict[int, str]]:
+    """Each annotator's answers: ``{annotator: {project id: tag}}``."""
+    rng = random.Random(seed)
+    tags = sorted(set(truth.values()))
+    answers: dict[str, dict[int, str]] = {name: {} for name in team}
+    for pid, tag in sorted(truth.items()):
+        for name in rng.sample(sorted(team), per_project):
+            accuracy = team[name]
+            if accuracy is None:
+                answers[name][pid] = rng.choice(tags)
+            elif rng.random() < accuracy:
+                answers[name][pid] = tag
+            else:
+                answers[name][pid] = rng.choice([other for other in tags if other != tag])
+    return answers
+
+
+def write_exports(folder: Path, answers: dict[str, dict[int, str]]) -> None:
+    """The answers as the tools export them: Label Studio (the first two annotators), Doccano
+    (the rest of known accuracy, one file each), Prodigy (the random one)."""
+    names = list(answers)
+    studio, doccano, prodigy = names[:2], names[2:-1], names[-1]
+    tasks, annotation_id = [], 0
+    for pid in sorted({pid for name in studio for pid in answers[name]}):
+        annotations = []
+        for user_id, name in enumerate(studio, 1):
+            if pid in answers[name]:
+                annotation_id += 1
+                annotations.append({"id": annotation_id, "completed_by": {"id": user_id, "email": f"{name}@example.com"},
+                                    "result": [{"from_name": "tag", "to_name": "text", "type": "choices",
+                                                "value": {"choices": [answers[name][pid]]}}],
+                                    "was_cancelled": False, "ground_truth": False})
+        tasks.append({"id": pid, "data": {"id": pid}, "annotations": annotations})
+    (folder / "label_studio").mkdir(parents=True)
+    (folder / "label_studio" / "export.json").write_text(json.dumps(tasks), encoding="utf-8")
+    (folder / "doccano").mkdir()
+    for name in doccano:
+        (folder / "doccano" / f"{name}.jsonl").write_text("".join(
+            json.dumps({"text": f"project {pid}", "label": [tag], "meta": {"id": pid}}) + "\n"
+            for pid, tag in sorted(answers[name].items())), encoding="utf-8")
+    (folder / "prodigy").mkdir()
+    (folder / "prodigy" / "db-out.jsonl").write_text("".join(
+        json.dumps({"text": f"project {pid}", "accept": [tag], "answer": "accept", "meta": {"id": pid},
+                    "_annotator_id": prodigy, "_view_id": "choice"}) + "\n"
+        for pid, tag in sorted(answers[prodigy].items())), encoding="utf-8")
+
+
+def build(project: Path, raw_dir: Path, annotations: Path, rule: dict[str, object]) -> None:
+    """``dbt build`` of the copy with the vars ``rule``; stops the script with dbt's output if it fails."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DBT_", "LABELING_"))}
+    env.update(DBT_PROFILES_DIR=str(project / "profiles"), LABELING_RAW_DIR=str(raw_dir),
+               LABELING_ANNOTATIONS_DIR=str(annotations), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    result = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--vars",
+                             json.dumps(rule), "--project-dir", str(project)],
+                            cwd=project, env=env, capture_output=True, text=True)
+    if result.returncode:
+        raise SystemExit(f"simulate_consensus: dbt build ({rule}) failed:\n{result.stdout[-4000:]}")
+
+
+def measure(database: Path, truth: dict[int, str]) -> dict[str, tuple[int, int]]:
+    """(labeled, right) per figure: each rule's consensus, and the weak labels of both rules."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        votes = con.execute("select id, consensus_tag from annotation_votes").fetchall()
+        weak = con.execute("select id, weak_label, label_model_tag from weak_labels").fetchall()
+    figures = {"annotated": (len(votes), 0),
+               "consensus": (sum(tag is not None for _, tag in votes),
+                             sum(tag == truth.get(pid) for pid, tag in votes))}
+    for column, name in ((1, "weak_majority"), (2, "weak_label_model")):
+        labeled = [(row[0], row[column]) for row in weak if row[column] is not None and row[0] in truth]
+        figures[name] = (len(labeled), sum(tag == truth[pid] for pid, tag in labeled))
+    return figures
+
+
+def rules(min_posteriors: list[float]) -> dict[str, dict[str, object]]:
+    """The consensus rules to compare, by label: the majority vote, and Dawid-Skene at each
+    minimum posterior."""
+    runs: dict[str, dict[str, object]] = {"majority": {"annotation_consensus": "majority"}}
+    for minimum in min_posteriors:
+        runs[f"dawid_skene, posterior >= {minimum:g}"] = {"annotation_consensus": "dawid_skene",
+                                                        "annotation_min_posterior": minimum}
+    return runs
+
+
+def table(results: dict[str, dict[str, tuple[int, int]]], n_projects: int, team: dict[str, float | None],
+          per_project: int, seed: int) -> str:
+    """The figures as a Markdown table, with what was simulated."""
+    def share(numerator: int, denominator: int) -> str:
+        return f"{numerator / denominator:.1%}" if denominator else "n/a"
+
+    accuracies = ", ".join("random" if a is None else f"{a:g}" for a in team.values())
+    lines = [f"{n_projects} projects of tags.csv; {len(team)} annotators (accuracies {accuracies}), "
+             f"{per_project} per project; seed {seed}.", "",
+             "| labels from | rule | labeled | accuracy of those labels | right among all projects |",
+             "|---|---|---|---|---|"]
+    for rule, figures in results.items():
+        annotated = figures["annotated"][0]
+        decided, right = figures["consensus"]
+        lines.append(f"| annotators | {rule} | {decided} of {annotated} ({share(decided, annotated)}) | "
+                     f"{share(right, decided)} | {share(right, n_projects)} |")
+    for name, label in (("weak_majority", "majority"), ("weak_label_model", "dawid_skene (label model)")):
+        labeled, right = next(iter(results.values()))[name]
+        lines.append(f"| labeling functions | {label} | {labeled} of {n_projects} ({share(labeled, n_projects)}) | "
+                     f"{share(right, labeled)} | {share(right, n_projects)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="simulate_consensus.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--raw-dir", type=Path, default=ROOT / "data" / "madewithml",
+                        help="folder with projects.csv and tags.csv (default: %(default)s)")
+    parser.add_argument("--accuracies", default="0.9,0.8,0.7,0.6",
+                        help="accuracies of the annotators besides the random one (default: %(default)s)")
+    parser.add_argument("--per-project", type=int, default=3, help="annotators per project (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed (default: %(default)s)")
+    parser.add_argument("--min-posteriors", default="0.9,0.5",
+                        help="annotation_min_posterior values to run dawid_skene with (default: %(default)s)")
+    parser.add_argument("--out", type=Path, help="also write the Markdown table here")
+    args = parser.parse_args(argv)
+    raw_dir = args.raw_dir.resolve()
+    if not (raw_dir / "tags.csv").is_file():
+        parser.error(f"{raw_dir / 'tags.csv'} not found: run `python scripts/extract.py --from <mirror>` first")
+    with (raw_dir / "tags.csv").open(newline="", encoding="utf-8-sig") as f:
+        truth = {int(row["id"]): row["tag"] for row in csv.DictReader(f) if row["tag"]}
+    team = annotators([float(a) for a in args.accuracies.split(",")])
+    if not 1 <= args.per_project <= len(team):
+        parser.error(f"--per-project must be between 1 and {len(team)}")
+    answers = simulate(truth, team, args.per_project, args.seed)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="simulate-consensus-") as tmp:
+        project = Path(tmp) / "project"
+        shutil.copytree(ROOT, project, ignore=not_copied)
+        # The seed load path reads raw files inside the project (as scripts/extract.py puts them).
+        (project / "data" / "raw").mkdir(parents=True)
+        for name in ("projects.csv", "tags.csv"):
+            shutil.copy2(raw_dir / name, project / "data" / "raw" / name)
+        write_exports(Path(tmp) / "annotations", answers)
+        for label, rule in rules([float(m) for m in args.min_posteriors.split(",")]).items():
+            build(project, Path("data/raw"), Path(tmp) / "annotations", rule)
+            results[label] = measure(project / "labeling.duckdb", truth)
+    text = table(results, len(truth), team, args.per_project, args.seed)
+    print(text, end="")
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
