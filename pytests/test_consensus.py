@@ -207,6 +207,12 @@ def test_dawid_skene_decides_labels_end_to_end(project: Project, tmp_path) -> No
     # History: the label of project 36 as decided under each rule.
     history = project.query("select tag, consensus_rule from snapshots.label_history where id = 36 order by dbt_valid_from")
     assert history == [("mlops", "majority"), ("reinforcement-learning", "dawid_skene")]
+    # A label the other rule confirms gets a version too: the reason for it changed.
+    history = project.query("select tag, consensus_rule from snapshots.label_history where id = 12 order by dbt_valid_from")
+    assert history == [("mlops", "majority"), ("mlops", "dawid_skene")]
+    # Agreement with the consensus follows the rule in force.
+    with_consensus = project.query("select sum(n_with_consensus) from annotator_agreement")[0][0]
+    assert with_consensus == sum(1 for a, given in ratings.items() for pid in given if statuses.get(pid) == "consensus")
     # The tasks out: the adjudication queue under this rule, in every format.
     project.build("--vars", "{annotation_consensus: dawid_skene, annotation_min_posterior: 0.9, "
                   "annotation_task_source: adjudication_queue}", **env)

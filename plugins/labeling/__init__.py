@@ -16,6 +16,9 @@
     The sha256 of everything a build reads (``make build``'s up-to-date check, the rebuild key).
 ``annotations``
     The annotation exports of Label Studio, Doccano and Prodigy: their checks and table macros.
+``dawid_skene``
+    The Dawid-Skene estimator (crowd-kit's ``DawidSkene``, in NumPy): the annotators' consensus
+    of ``annotation_consensus: dawid_skene`` and the labeling functions' label model.
 ``workspace``
     The build's private copy of the database: the build lock, the checks that nobody writes
     to the published file (a live writer, a pending WAL, a file that is not a database), and
