@@ -74,3 +74,27 @@ coalesce(
       ])])),
   ])) }}
 {% endmacro %}
+
+
+{% macro labeling_posterior_leaders(fit) %}
+  {#- Per project of a Dawid-Skene fit (int_annotation_dawid_skene, int_labeling_function_label_model):
+      its highest posterior, how many tags share it (more than one: a tie) and the greatest of
+      those tags (the leader when there is no tie). -#}
+    select
+        project_id,
+        max(value) as top_posterior,
+        count(*) as n_top,
+        max(tag) as top_tag
+
+    from (
+        select
+            project_id,
+            tag,
+            value,
+            max(value) over (partition by project_id) as top_value
+        from {{ fit }}
+        where part = 'posterior'
+    ) as posteriors
+    where value = top_value
+    group by project_id
+{% endmacro %}

@@ -115,30 +115,9 @@ project_annotators as (
 ),
 
 {% if rule == 'dawid_skene' %}
-    posteriors as (
-
-        select
-            project_id,
-            tag,
-            value as posterior,
-            max(value) over (partition by project_id) as top_posterior
-
-        from {{ ref('int_annotation_dawid_skene') }}
-        where part = 'posterior'
-
-    ),
-
     posterior_leaders as (
 
-        select
-            project_id,
-            max(top_posterior) as top_posterior,
-            count(*) as n_top,
-            max(tag) as top_tag
-
-        from posteriors
-        where posterior = top_posterior
-        group by project_id
+        {{ labeling_posterior_leaders(ref('int_annotation_dawid_skene')) }}
 
     ),
 

@@ -72,30 +72,9 @@ per_project as (
 ),
 
 {% if label_model %}
-    label_model_posteriors as (
-
-        select
-            project_id as id,
-            tag,
-            value as posterior,
-            max(value) over (partition by project_id) as top_posterior
-
-        from {{ ref('int_labeling_function_label_model') }}
-        where part = 'posterior'
-
-    ),
-
     label_model as (
 
-        select
-            id,
-            max(top_posterior) as top_posterior,
-            count(*) as n_top,
-            max(tag) as top_tag
-
-        from label_model_posteriors
-        where posterior = top_posterior
-        group by id
+        {{ labeling_posterior_leaders(ref('int_labeling_function_label_model')) }}
 
     ),
 
@@ -124,7 +103,7 @@ weak as (
         on projects.project_id = gold.id
     {%- if label_model %}
         left join label_model
-            on projects.project_id = label_model.id
+            on projects.project_id = label_model.project_id
     {%- endif %}
 
 )
