@@ -217,4 +217,4 @@ def test_labeling_workflow_queries_of_the_readme_run(twice_built: Project, index
 
 
 def test_the_readme_lists_the_workflow_queries() -> None:
-    assert len(WORKFLOW_QUERIES) == 8
+    assert len(WORKFLOW_QUERIES) == 9
