@@ -1,4 +1,4 @@
-{{ config(enabled=var('python_models') | string | lower == 'true') }}
+{{ config(enabled=labeling_python_models()) }}
 -- The labelers' review list: the likely mislabeled projects, most suspicious first, with what
 -- the classifier and the labeling functions suggest instead.
 select

@@ -2,6 +2,13 @@
     no model is written twice. Models write DuckDB's spelling where both engines agree and call
     these where they do not; the Spark forms are in macros/spark.sql. -#}
 
+{% macro labeling_python_models() %}
+  {#- Whether this target runs dbt Python models: the var python_models of dbt_project.yml (the
+      one definition; YAML configs take it by anchor), as a boolean for SQL and config(). -#}
+  {{ return(var('python_models') | string | lower == 'true') }}
+{% endmacro %}
+
+
 {% macro labeling_type(name) %}
   {#- The engine's name of a column type given by its DuckDB name (`varchar`, `bigint`,
       `double`, `boolean`, `timestamp`, `varchar[]`): Spark has no bare `varchar` (it wants a

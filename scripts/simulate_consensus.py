@@ -8,7 +8,8 @@ drawn at random (so ratings are missing, as in a real labeling team). Their answ
 as the tools export them: the first two annotators' as a Label Studio JSON export, the next two
 as Doccano JSONL files, the random one as Prodigy ``db-out`` lines.
 
-Then the project itself decides, in a temporary copy: ``dbt build`` on the raw files with those
+Then the project itself decides, with every output in a temporary folder (the user's database,
+exports and ``target/`` are left alone): ``dbt build`` on the raw files, read in place, with those
 annotations, once with ``annotation_consensus: majority`` and then with ``dawid_skene``. For
 each rule the script reports, against ``tags.csv``: the projects the annotators settle (a
 consensus), the accuracy of those consensus tags, and the share of all annotated projects whose
@@ -32,7 +33,6 @@ import csv
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,18 +41,6 @@ from pathlib import Path
 import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
-#: What a copy of the project leaves out: environments, databases, and at its top the builds,
-#: outputs and data.
-NOT_COPIED_ANYWHERE = shutil.ignore_patterns(".venv*", ".git", "*.duckdb*", "__pycache__", "*.egg-info")
-NOT_COPIED_AT_TOP = {".build", "target", "logs", "exports", "spark", "data", "ci-artifacts", "reports"}
-
-
-def not_copied(directory: str, names: list[str]) -> set[str]:
-    """``shutil.copytree``'s ignore: NOT_COPIED_ANYWHERE, and NOT_COPIED_AT_TOP at the top."""
-    top = NOT_COPIED_AT_TOP.intersection(names) if Path(directory) == ROOT else set()
-    return set(NOT_COPIED_ANYWHERE(directory, names)) | top
-
-
 def annotators(accuracies: list[float]) -> dict[str, float | None]:
     """Annotator names with their accuracy (``None``: answers at random), in tool order."""
     names = ["ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal"]
@@ -109,16 +97,23 @@ def write_exports(folder: Path, answers: dict[str, dict[int, str]]) -> None:
         for pid, tag in sorted(answers[prodigy].items())), encoding="utf-8")
 
 
-def build(project: Path, raw_dir: Path, annotations: Path, rule: dict[str, object]) -> None:
-    """``dbt build`` of the copy with the vars ``rule``; stops the script with dbt's output if it fails."""
+def build(work: Path, raw_dir: Path, annotations: Path, rule: dict[str, object]) -> Path:
+    """``dbt build`` of the project with the vars ``rule``, every output under ``work`` (the
+    database with its build folder, the exports, dbt's target and logs, the classifier's cache),
+    the raw files read in place (the read_csv load path); stops the script with dbt's output if
+    it fails. Returns the database."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DBT_", "LABELING_"))}
-    env.update(DBT_PROFILES_DIR=str(project / "profiles"), LABELING_RAW_DIR=str(raw_dir),
-               LABELING_ANNOTATIONS_DIR=str(annotations), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    result = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--vars",
-                             json.dumps(rule), "--project-dir", str(project)],
-                            cwd=project, env=env, capture_output=True, text=True)
+    env.update(DBT_PROFILES_DIR=str(ROOT / "profiles"), DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+               LABELING_LOAD="read_csv", LABELING_RAW_DIR=str(raw_dir), LABELING_ANNOTATIONS_DIR=str(annotations),
+               LABELING_DB_PATH=str(work / "labeling.duckdb"), LABELING_EXPORT_DIR=str(work / "exports"),
+               LABELING_CLASSIFIER_CACHE=str(work / "classifier"))
+    result = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--vars", json.dumps(rule),
+                             "--project-dir", str(ROOT), "--target-path", str(work / "target"),
+                             "--log-path", str(work / "logs")],
+                            cwd=ROOT, env=env, capture_output=True, text=True)
     if result.returncode:
         raise SystemExit(f"simulate_consensus: dbt build ({rule}) failed:\n{result.stdout[-4000:]}")
+    return work / "labeling.duckdb"
 
 
 def measure(database: Path, truth: dict[int, str]) -> dict[str, tuple[int, int]]:
@@ -192,16 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     answers = simulate(truth, team, args.per_project, args.seed)
     results = {}
     with tempfile.TemporaryDirectory(prefix="simulate-consensus-") as tmp:
-        project = Path(tmp) / "project"
-        shutil.copytree(ROOT, project, ignore=not_copied)
-        # The seed load path reads raw files inside the project (as scripts/extract.py puts them).
-        (project / "data" / "raw").mkdir(parents=True)
-        for name in ("projects.csv", "tags.csv"):
-            shutil.copy2(raw_dir / name, project / "data" / "raw" / name)
         write_exports(Path(tmp) / "annotations", answers)
         for label, rule in rules([float(m) for m in args.min_posteriors.split(",")]).items():
-            build(project, Path("data/raw"), Path(tmp) / "annotations", rule)
-            results[label] = measure(project / "labeling.duckdb", truth)
+            database = build(Path(tmp), raw_dir, Path(tmp) / "annotations", rule)
+            results[label] = measure(database, truth)
     text = table(results, len(truth), team, args.per_project, args.seed)
     print(text, end="")
     if args.out:

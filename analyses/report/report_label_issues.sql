@@ -1,4 +1,4 @@
-{{ config(enabled=var('python_models') | string | lower == 'true') }}
+{{ config(enabled=labeling_python_models()) }}
 -- Likely mislabels by given tag, from label_issues: the labeled projects, those confident
 -- learning flags, those whose weak label disagrees, and those flagged either way.
 with

@@ -13,8 +13,11 @@ matrix ``P(it answers l | the true tag is k)``; the true tags have priors. EM al
 It starts from the majority vote's shares, and stops after ``n_iter`` iterations or when the
 evidence lower bound per answer gains less than ``tol``. This is crowd-kit's ``DawidSkene``
 step for step (its ``_m_step``, ``_e_step``, ``_evidence_lower_bound`` and its floors), so the
-two agree to rounding (``pytests/test_consensus.py`` checks 1e-6); it is written here in
-NumPy, without pandas' joins, because the labeling functions' votes reach millions of rows.
+two agree to rounding (``pytests/test_consensus.py`` checks 1e-6). Why not call crowd-kit
+itself: its ``DawidSkene`` has no abstention as an answer and no fixed class balance, which the
+labeling functions' label model needs (below); its pandas joins are slow on the functions'
+millions of votes; and it would bring transformers and nltk into every build (it stays a test
+dependency).
 
 **Abstentions.** Annotators answer some projects and not others: a missing answer says
 nothing (crowd-kit's model). A labeling function votes for one tag or abstains, so its

@@ -15,7 +15,7 @@
     {{ exceptions.raise_compiler_error(
         "var annotation_consensus is '" ~ rule ~ "': it is majority (the default) or dawid_skene") }}
 {%- endif -%}
-{%- if rule == 'dawid_skene' and var('python_models') | string | lower != 'true' -%}
+{%- if rule == 'dawid_skene' and not labeling_python_models() -%}
     {{ exceptions.raise_compiler_error(
         "var annotation_consensus is dawid_skene, which the dbt Python model "
         ~ "int_annotation_dawid_skene computes, and target '" ~ target.name ~ "' runs no Python "

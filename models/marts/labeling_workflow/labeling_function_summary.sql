@@ -2,7 +2,7 @@
 -- projects (labeled or not); the gold label Y is the project's tag in labeled_projects. Where
 -- Python models run (var python_models), with each function's accuracy as the label model
 -- estimates it (int_labeling_function_label_model), which needs no gold label.
-{%- set label_model = var('python_models') | string | lower == 'true' %}
+{%- set label_model = labeling_python_models() %}
 {%- set estimated_accuracy = 'label_model.estimated_accuracy' if label_model
     else 'cast(null as double)' %}
 with

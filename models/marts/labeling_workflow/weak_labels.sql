@@ -4,7 +4,7 @@
 -- python_models), the label model's tag and posterior (Dawid-Skene over the functions' votes,
 -- int_labeling_function_label_model), which weighs each function by its estimated confusion
 -- matrix; it abstains too where no rule votes, or on a tie of posteriors.
-{%- set label_model = var('python_models') | string | lower == 'true' %}
+{%- set label_model = labeling_python_models() %}
 {%- set label_model_tag = 'case when per_project.n_votes > 0 and label_model.n_top = 1 '
     ~ 'then label_model.top_tag end' if label_model else 'cast(null as ' ~ labeling_type('varchar') ~ ')' %}
 {%- set label_model_posterior = 'case when per_project.n_votes > 0 '
