@@ -102,40 +102,31 @@
 {% endmacro %}
 
 
-{% macro labeling_new_project_ids() %}
-  {#- SQL: the project ids of the raw rows this build reads for the first time (of either
-      file, NULL included): the ids whose rows the incremental models recompute. -#}
-  {%- set sql -%}
-    select project_id from {{ labeling_relation('stg_madewithml__projects') }} where {{ labeling_in_new_batches('batch') }}
-    union
-    select project_id from {{ labeling_relation('stg_madewithml__tags') }} where {{ labeling_in_new_batches('batch') }}
-  {%- endset -%}
-  {{ return(sql) }}
-{% endmacro %}
-
-
-{% macro labeling_relation(name) %}
-  {#- The relation of this project's model `name`, from the graph rather than ref(), so that data
-      tests may name staging in their `where` without depending on it (models that call this
-      ref the same models themselves, which orders the build). -#}
-  {%- for node in graph.nodes.values()
-        if node.resource_type == 'model' and node.package_name == project_name and node.name == name -%}
-    {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
-  {%- endfor -%}
-  {{ exceptions.raise_compiler_error("labeling: no model named " ~ name) }}
-{% endmacro %}
-
-
-{% macro labeling_only_new_ids(column, active=none) %}
-  {#- SQL condition for the incremental models (and, with active=true, their tests): true in a
-      full build; in an incremental one, the row's column (a project id) is one of
-      labeling_new_project_ids (NULL-safe). -#}
-  {%- if not (labeling_reads_new_batches_only() if active is none else active) -%}
-    {{ return('true') }}
+{% macro labeling_only_new_ids(column, touched=none) %}
+  {#- SQL condition for the incremental models keyed by project id: true in a full build; in an
+      incremental one, the row's column (a project id) is one of the ids the new batches touch,
+      NULL-safe. Those ids are the model int_project_ids_touched: a model refs it whatever the
+      build, so it depends on it (lineage shows the edge). Data tests and the snapshot
+      override, which narrow their reads the same way when the build is incremental, pass
+      `touched` (labeling_touched_ids_for_tests) and get the incremental form. -#}
+  {%- if touched is none -%}
+    {%- set touched = ref('int_project_ids_touched') -%}
+    {%- if not labeling_reads_new_batches_only() -%}
+      {{ return('true') }}
+    {%- endif -%}
   {%- endif -%}
-  {{ return('(' ~ column ~ ' in (' ~ labeling_new_project_ids() ~ ') or (' ~ column
-      ~ ' is null and exists (select 1 from (' ~ labeling_new_project_ids()
-      ~ ') as new_ids where new_ids.project_id is null)))') }}
+  {{ return('(' ~ column ~ ' in (select project_id from ' ~ touched ~ ') or (' ~ column
+      ~ ' is null and exists (select 1 from ' ~ touched ~ ' where project_id is null)))') }}
+{% endmacro %}
+
+
+{% macro labeling_touched_ids_for_tests() %}
+  {#- The relation of int_project_ids_touched, for the data tests' `where` and the snapshot
+      override, which read it in an incremental build. Why not ref(): dbt records a test's
+      dependencies when it parses the test, and never renders a `unique` or `not_null` test's
+      arguments then (nor a YAML snapshot's SQL), so a ref() there would fail at run time. The
+      model is upstream of every model those tests check, so dbt has built it by then. -#}
+  {{ return(graph.nodes['model.' ~ project_name ~ '.int_project_ids_touched'].relation_name) }}
 {% endmacro %}
 
 
@@ -287,11 +278,11 @@
     {%- elif parts[0] == 'labeling_new_batches' -%}
       {%- set where = labeling_in_new_batches('batch') -%}
     {%- elif parts[0] == 'labeling_new_ids' -%}
-      {%- set where = labeling_only_new_ids(parts[1], true) -%}
+      {%- set where = labeling_only_new_ids(parts[1], labeling_touched_ids_for_tests()) -%}
     {%- elif parts[0] == 'labeling_new_groups' -%}
       {%- set columns = parts[2].split(',') | join(', ') -%}
       {%- set where = '(' ~ columns ~ ') in (select ' ~ columns ~ ' from ' ~ relation ~ ' where '
-          ~ labeling_only_new_ids(parts[1], true) ~ ')' -%}
+          ~ labeling_only_new_ids(parts[1], labeling_touched_ids_for_tests()) ~ ')' -%}
     {%- else -%}
       {{ exceptions.raise_compiler_error("labeling: unknown where placeholder " ~ where) }}
     {%- endif -%}
@@ -317,7 +308,7 @@
   {%- endfor -%}
   {%- if plan.planned and plan.mode == 'incremental' and decisions_built.value
         and model.name == 'label_history' -%}
-    {%- set only_new = labeling_only_new_ids('id', true) -%}
+    {%- set only_new = labeling_only_new_ids('id', labeling_touched_ids_for_tests()) -%}
     {%- set source_sql = 'select * from (' ~ source_sql ~ ') as labeling_source where ' ~ only_new -%}
     {%- set target_relation = '(select * from ' ~ target_relation ~ ' where ' ~ only_new ~ ')' -%}
   {%- endif -%}

@@ -77,9 +77,7 @@
       readers keep the previous database and exports. -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
   {{ labeling_report_failures(results) }}
-  {%- for result in results if result.node.name == 'raw_row_outcomes' and result.status == 'success' -%}
-    {{ labeling_report_accounting() }}
-  {%- endfor -%}
+  {{ labeling_report_accounting(results) }}
   {%- if not run_query('select labeling_build_mode()')[0][0] -%}
     {{ return('select 1') }}
   {%- endif -%}
@@ -204,15 +202,18 @@
 {% endmacro %}
 
 
-{% macro labeling_report_accounting() %}
-  {#- Log the outcome counts of raw_row_outcomes (called when this invocation built it). -#}
-  {%- set parts = [] -%}
-  {%- for raw_file, outcomes in labeling_raw_row_accounting(labeling_relation('raw_row_outcomes')).items() -%}
-    {%- for outcome, n_rows in outcomes.items() -%}
-      {%- do parts.append(raw_file ~ ' ' ~ outcome ~ '=' ~ n_rows) -%}
+{% macro labeling_report_accounting(results) %}
+  {#- Log the outcome counts of raw_row_outcomes, when this invocation built it (its result
+      names the relation). -#}
+  {%- for result in results if result.node.name == 'raw_row_outcomes' and result.status == 'success' -%}
+    {%- set parts = [] -%}
+    {%- for raw_file, outcomes in labeling_raw_row_accounting(result.node.relation_name).items() -%}
+      {%- for outcome, n_rows in outcomes.items() -%}
+        {%- do parts.append(raw_file ~ ' ' ~ outcome ~ '=' ~ n_rows) -%}
+      {%- endfor -%}
     {%- endfor -%}
+    {%- do log('labeling: raw rows accounted for: ' ~ parts | join(', '), info=True) -%}
   {%- endfor -%}
-  {%- do log('labeling: raw rows accounted for: ' ~ parts | join(', '), info=True) -%}
 {% endmacro %}
 
 

@@ -225,9 +225,7 @@
       target/run_results.json (labeling.publish.refusal, as on DuckDB). -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
   {{ labeling_report_failures(results) }}
-  {%- for result in results if result.node.name == 'raw_row_outcomes' and result.status == 'success' -%}
-    {{ labeling_report_accounting() }}
-  {%- endfor -%}
+  {{ labeling_report_accounting(results) }}
   {{ return('select 1') }}
 {% endmacro %}
 

@@ -4,7 +4,6 @@
 -- notnull filter.
 -- Incremental: a build that reads new raw batches recomputes only the projects whose ids occur
 -- in them.
--- depends_on: {{ ref('stg_madewithml__tags') }}
 {{ config(**labeling_incremental_by_id('id')) }}
 with
 
