@@ -263,7 +263,7 @@ def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
             "weak_labels", "annotation_audit", "annotation_votes", "label_provenance",
             "labeled_projects_export", "stg_annotations__annotations"} <= set(compared)
     assert not set(compared) & set(NEEDS_PYTHON_MODELS)
-    assert len(compared) == 34
+    assert len(compared) == 35
     spark_exports = project.root / "spark" / "exports"
     assert_exports_equal(project.exports, spark_exports)
     assert (spark_exports / "labeled_projects.csv").read_bytes() == (project.exports / "labeled_projects.csv").read_bytes()
@@ -321,7 +321,7 @@ def test_spark_build_on_real_data_equals_duckdb_and_the_lesson(project: Project,
     compared, differences = compare_engines(project, dump)
     # int_labeling_function_votes among them: the rule patterns cast the same votes on both engines.
     assert not differences, "\n".join(differences)
-    assert len(compared) == 34
+    assert len(compared) == 35
     spark_csv = (project.root / "spark" / "exports" / "labeled_projects.csv").read_bytes()
     assert spark_csv == run_lesson(mirror, tmp_path)
     assert_exports_equal(project.exports, project.root / "spark" / "exports")
