@@ -127,20 +127,23 @@ def built_sample(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return proj
 
 
-@pytest.fixture
-def clone_built(built_sample: Project, tmp_path: Path) -> Project:
-    """A private copy of the built sample project: database and exports included, and dbt's
+def clone_project(built: Project, dest: Path) -> Project:
+    """A copy of a built project in ``dest``: database and exports included, and dbt's
     partial-parse state (``target/partial_parse.msgpack``), as a built checkout has it: dbt
     re-parses only what a test changes (all of it when an env var the project reads differs),
     about 2.5 s less per dbt command. dbt's other artifacts are left behind."""
-    dest = tmp_path / "project"
-    shutil.copytree(built_sample.root, dest, symlinks=True,
-                    ignore=shutil.ignore_patterns("target", "logs"))
-    parsed = built_sample.root / "target" / "partial_parse.msgpack"
+    shutil.copytree(built.root, dest, symlinks=True, ignore=shutil.ignore_patterns("target", "logs"))
+    parsed = built.root / "target" / "partial_parse.msgpack"
     if parsed.is_file():
         (dest / "target").mkdir()
         shutil.copy2(parsed, dest / "target" / parsed.name)
     return Project(dest)
+
+
+@pytest.fixture
+def clone_built(built_sample: Project, tmp_path: Path) -> Project:
+    """A private copy of the built sample project (``clone_project``)."""
+    return clone_project(built_sample, tmp_path / "project")
 
 
 @pytest.fixture(scope="session")

@@ -10,18 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Project, run_script
+from conftest import REPO, Project, clone_project, run_script
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture
-def docs(clone_built: Project) -> Project:
-    result = clone_built.dbt("docs", "generate", "--static")
+@pytest.fixture(scope="module")
+def docs(built_sample: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A copy of the built sample with its docs generated (``dbt docs generate --static``);
+    treat as read-only."""
+    project = clone_project(built_sample, tmp_path_factory.mktemp("docs") / "project")
+    result = project.dbt("docs", "generate", "--static")
     assert result.returncode == 0, result.stdout[-3000:]
-    return clone_built
+    return project
 
 
 def test_every_node_and_column_is_documented(docs: Project) -> None:
@@ -94,7 +97,7 @@ def column_roots(lineage: dict, node: str, column: str, seen: set | None = None)
     return set().union(*(column_roots(lineage, p["dbt_node"], p["column"], seen) for p in parents))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def column_lineage(docs: Project) -> tuple[Project, dict]:
     target = docs.root / "target"
     result = run_script("column_lineage.py", "--check", "--manifest", str(target / "manifest.json"),
@@ -118,20 +121,22 @@ def test_labeled_projects_tag_traces_back_to_every_source_of_labels(column_linea
     assert ("source.mwml_labeling.madewithml.projects", "description") in roots
 
 
-def test_a_public_column_without_lineage_fails_the_check(docs: Project) -> None:
-    mart = docs.root / "models" / "marts" / "labeling_workflow" / "weak_labels.sql"
+def test_a_public_column_without_lineage_fails_the_check(docs: Project, tmp_path: Path) -> None:
+    changed = Project(tmp_path / "project")  # its own copy of the docs: it changes a model
+    shutil.copytree(docs.root, changed.root, symlinks=True)
+    mart = changed.root / "models" / "marts" / "labeling_workflow" / "weak_labels.sql"
     mart.write_text(mart.read_text().replace("select\n", "select\n    42 as unexplained_constant,\n", 1)
                     if "select\n" in mart.read_text() else mart.read_text())
-    models = docs.root / "models" / "marts" / "labeling_workflow" / "_labeling_workflow__models.yml"
+    models = changed.root / "models" / "marts" / "labeling_workflow" / "_labeling_workflow__models.yml"
     text = models.read_text()
     at = text.index("  - name: weak_labels")
     at = text.index("    columns:\n", at) + len("    columns:\n")
     models.write_text(text[:at] + "      - name: unexplained_constant\n        description: A column with no lineage.\n"
                       "        data_type: integer\n" + text[at:])
-    assert docs.dbt("parse").returncode == 0
-    target = docs.root / "target"
+    assert changed.dbt("parse").returncode == 0
+    target = changed.root / "target"
     result = run_script("column_lineage.py", "--check", "--manifest", str(target / "manifest.json"),
-                        "--catalog", str(target / "catalog.json"), "--out-dir", str(target), cwd=docs.root)
+                        "--catalog", str(target / "catalog.json"), "--out-dir", str(target), cwd=changed.root)
     assert result.returncode == 1
     assert "weak_labels.unexplained_constant has no upstream column" in result.stderr
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import BIN, REPO, Project, copy_project, run_script
+from conftest import BIN, REPO, Project, clone_project, run_script
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 QUERYING = (REPO / "docs" / "querying.md").read_text(encoding="utf-8")
@@ -46,10 +46,10 @@ COMMANDS = [
 
 
 @pytest.fixture(scope="module")
-def twice_built(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """Built on the sample, then again after a new project and a changed tag: two versions."""
-    project = copy_project(tmp_path_factory.mktemp("query") / "project")
-    project.build()
+def twice_built(built_sample: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """Built on the sample (a copy of the session's build), then again after a new project and
+    a changed tag: two versions."""
+    project = clone_project(built_sample, tmp_path_factory.mktemp("query") / "project")
     sample = project.root / "data" / "sample"
     with (sample / "projects.csv").open("ab") as handle:
         handle.write(b"1000,2021-06-01 12:00:00,Brand new project,Added in the second build.\n")

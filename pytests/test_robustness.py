@@ -86,9 +86,10 @@ def test_second_build_at_once_stops_with_a_clear_message(clone_built: Project) -
     add_project(clone_built)
     before = db_digest(clone_built)
     lock = clone_built.root / ".build" / "build.lock"
+    resume = clone_built.root.parent / "resume"
     first = subprocess.Popen(
         [str(BIN / "dbt"), "build", *PIPELINE_ONLY, "--project-dir", str(clone_built.root)],
-        cwd=clone_built.root, env=clone_built.env(LABELING_PAUSE="publish:start:20"),
+        cwd=clone_built.root, env=clone_built.env(LABELING_PAUSE="publish:start:20", LABELING_RESUME=str(resume)),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -104,6 +105,7 @@ def test_second_build_at_once_stops_with_a_clear_message(clone_built: Project) -
         assert "Traceback" not in second.stdout
         assert db_digest(clone_built) == before
     finally:
+        resume.touch()  # the paused build goes on now
         output = first.communicate(timeout=300)[0]
     assert first.returncode == 0, output[-3000:]
     assert published_together(clone_built) == 47

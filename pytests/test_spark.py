@@ -234,18 +234,17 @@ def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
     """The cluster path on the sample: dbt's SQL, the tests and the export rows run on a Spark
     Connect server, which reads the raw and annotation files and writes the stage at its own URIs
     (file:// here, s3a:// on a cluster); the driver reads the stage at its path. The pipeline's
-    export through a Thrift server (target spark_thrift). Then the gate, in-process (the session
-    method)."""
+    export through a Thrift server (target spark_thrift). Then the gate, on the Connect server."""
     annotations = tmp_path / "annotations"
     write_annotations(annotations)
     project.build(LABELING_ANNOTATIONS_DIR=str(annotations))
     dump = tmp_path / "spark-tables"
     stage = tmp_path / "stage"
-    built = spark_build(project, target="spark_connect", dump=dump, LABELING_ANNOTATIONS_DIR=str(annotations),
-                        LABELING_SPARK_SHUFFLE_PARTITIONS="1",
-                        LABELING_SPARK_REMOTE=f"sc://localhost:{servers['connect']}",
-                        LABELING_SPARK_RAW_URI=f"file://{project.root / 'data' / 'sample'}",
-                        LABELING_SPARK_STAGE_URI=f"file://{stage}", LABELING_SPARK_STAGE_READ=str(stage))
+    connect = {"LABELING_ANNOTATIONS_DIR": str(annotations), "LABELING_SPARK_SHUFFLE_PARTITIONS": "1",
+               "LABELING_SPARK_REMOTE": f"sc://localhost:{servers['connect']}",
+               "LABELING_SPARK_RAW_URI": f"file://{project.root / 'data' / 'sample'}",
+               "LABELING_SPARK_STAGE_URI": f"file://{stage}", "LABELING_SPARK_STAGE_READ": str(stage)}
+    built = spark_build(project, target="spark_connect", dump=dump, **connect)
     assert built.returncode == 0, built.stdout[-6000:] + built.stderr[-3000:]
     assert "labeling (spark): published" in built.stdout
     # The tables are in the server's warehouse, not in the project's.
@@ -283,16 +282,16 @@ def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
     for key in ("row_count", "counts", "raw_row_accounting", "label_sources", "columns", "column_types"):
         assert manifests[0][key] == manifests[1][key], key
 
-    # The gate: a tag listed twice in the taxonomy fails its uniqueness test, so the Label Studio
-    # configuration built from it is not exported, and nothing is published (a small selection:
-    # the export and what it reads).
+    # The gate, on the Connect server (already running; the in-process session, which starts a
+    # JVM per command, builds and publishes in the real-data test): a tag listed twice in the
+    # taxonomy fails its uniqueness test, so the Label Studio configuration built from it is not
+    # exported, and nothing is published (a small selection: the export and what it reads).
     published = {p: p.read_bytes() for p in (spark_exports / "current").rglob("*") if p.is_file()}
     current = os.readlink(spark_exports / "current")
     taxonomy = project.root / "seeds" / "tag_taxonomy.csv"
     lines = taxonomy.read_text().splitlines(keepends=True)
     taxonomy.write_text("".join(lines + [lines[1]]))
-    failed = spark_build(project, "--select", "+label_studio_config_export",
-                         LABELING_ANNOTATIONS_DIR=str(annotations), LABELING_SPARK_SHUFFLE_PARTITIONS="1")
+    failed = spark_build(project, "--select", "+label_studio_config_export", target="spark_connect", **connect)
     assert failed.returncode == 1, failed.stdout[-3000:]
     assert "FAILED unique_stg_labeling__tag_taxonomy_tag" in failed.stdout
     # The publish step read the failure from the build's run_results.json (as make runs it).
@@ -305,7 +304,7 @@ def test_spark_build_on_cluster_servers_equals_duckdb_and_its_gate_holds(
     taxonomy.write_text("".join(lines))
     # (Tests that also read tables outside this selection are left out: --indirect-selection.)
     fixed = spark_build(project, "--select", "+label_studio_config_export", "--indirect-selection", "buildable",
-                        LABELING_ANNOTATIONS_DIR=str(annotations), LABELING_SPARK_SHUFFLE_PARTITIONS="1")
+                        target="spark_connect", **connect)
     assert fixed.returncode == 0, fixed.stdout[-3000:] + fixed.stderr[-3000:]
     assert os.readlink(spark_exports / "current") != current
 

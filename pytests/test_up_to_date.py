@@ -98,7 +98,9 @@ def test_a_build_refused_by_the_lock_does_not_change_what_the_running_one_record
     """make build paused before publishing; tags.csv edited; a second make build is refused
     (the lock). The published build must record its own inputs, so the next make build builds."""
     (project.root / ".venv").symlink_to(BIN.parent)
-    first = subprocess.Popen(["make", "build"], cwd=project.root, env=project.env(LABELING_PAUSE="publish:start:20"),
+    resume = project.root.parent / "resume"
+    first = subprocess.Popen(["make", "build"], cwd=project.root,
+                             env=project.env(LABELING_PAUSE="publish:start:20", LABELING_RESUME=str(resume)),
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert first.stdout is not None
     lines = []
@@ -113,6 +115,7 @@ def test_a_build_refused_by_the_lock_does_not_change_what_the_running_one_record
     refused = subprocess.run(["make", "build"], cwd=project.root, env=project.env(), capture_output=True, text=True,
                              timeout=600)
     assert refused.returncode != 0 and "another dbt build is running" in refused.stdout + refused.stderr
+    resume.touch()  # the paused build goes on now
     rest, _ = first.communicate(timeout=600)
     assert first.returncode == 0, rest[-3000:]
     again = make_build(project)

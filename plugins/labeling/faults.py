@@ -3,7 +3,9 @@
 ``LABELING_FAULT=<point>`` kills the process with SIGKILL when it reaches ``<point>``;
 ``LABELING_FAULT=<point>:enospc`` raises ``OSError(ENOSPC)`` there instead (a full disk);
 ``LABELING_PAUSE=<point>:<seconds>`` makes it wait there (to start a second build, or a reader,
-at that moment), after printing ``labeling: paused at <point>`` to stderr. Outside the tests none of them is set and ``fault`` does nothing.
+at that moment), after printing ``labeling: paused at <point>`` to stderr; with
+``LABELING_RESUME=<file>`` the pause ends as soon as that file exists (the test has acted).
+Outside the tests none of them is set and ``fault`` does nothing.
 
 Points, in the order a build reaches them (see ``publish`` for what each step does):
 ``copy:database`` (copying the published database into the build's private copy),
@@ -42,5 +44,8 @@ def fault(point: str) -> bool:
     if pause_point == point:
         # Tests wait for this line to act at the paused moment (not after a guessed delay).
         print(f"labeling: paused at {point} for {seconds} s", file=sys.stderr, flush=True)
-        time.sleep(float(seconds))
+        resume = os.environ.get("LABELING_RESUME", "")
+        deadline = time.monotonic() + float(seconds)
+        while time.monotonic() < deadline and not (resume and os.path.exists(resume)):
+            time.sleep(0.05)
     return True
