@@ -14,7 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import REPO, Project
+from conftest import PIPELINE_ONLY, REPO, Project
 
 READ_CSV = {"LABELING_LOAD": "read_csv", "LABELING_RAW_DIR": "raw"}
 #: The tables that grow batch by batch, and what is computed from them.
@@ -97,15 +97,16 @@ def test_a_new_batch_is_applied_incrementally_and_equals_a_full_build(project: P
 
 
 def test_bad_batches_fail_and_leave_the_last_good_state(project: Project) -> None:
+    # The pipeline alone: the workflow on top of an incremental build is the test above's.
     project = with_raw_copy(project)
-    project.build(**READ_CSV)
+    project.build(*PIPELINE_ONLY, **READ_CSV)
     published = project.export_snapshot()
 
     # An id that an earlier batch already has is a duplicate like any other: the build fails,
     # the audit names both raw rows and their batches, and nothing is published.
     write_batch(project, "0001", "6,2021-03-01 10:00:00,Again,The same id as the initial file.\n",
                 "6,mlops\n")
-    failed = project.dbt("build", **READ_CSV)
+    failed = project.dbt("build", *PIPELINE_ONLY, **READ_CSV)
     assert failed.returncode == 1
     assert "raw_rows_have_no_blocking_issues" in failed.stdout
     assert project.query("select raw_file, batch, issues from raw_row_audit where project_id = 6 order by all",
@@ -120,17 +121,17 @@ def test_bad_batches_fail_and_leave_the_last_good_state(project: Project) -> Non
 
     # A value outside its canonical form names the batch's file, line, column and value.
     write_batch(project, "0002", "3001,2021-03-01T10:00:00,Bad time,A T separator.\n", "3001,mlops\n")
-    failed = project.dbt("build", **READ_CSV)
+    failed = project.dbt("build", *PIPELINE_ONLY, **READ_CSV)
     assert failed.returncode == 1
     assert "batches/0002/projects.csv line 2, column created_on: '2021-03-01T10:00:00'" in failed.stdout
     assert project.export_snapshot() == published
 
     # Fixed, it applies; then editing an applied batch rebuilds everything, saying why.
     write_batch(project, "0002", "3001,2021-03-01 10:00:00,Good time,Fixed.\n", "3001,mlops\n")
-    assert "reading 0002" in plan_line(project.build(**READ_CSV))
+    assert "reading 0002" in plan_line(project.build(*PIPELINE_ONLY, **READ_CSV))
     write_batch(project, "0002", "3001,2021-03-01 10:00:00,Good time,Edited after it was applied.\n",
                 "3001,mlops\n")
-    rebuilt = project.build(**READ_CSV)
+    rebuilt = project.build(*PIPELINE_ONLY, **READ_CSV)
     assert ("full build (batch 0002 (projects.csv) changed since it was applied (batches are append-only)); "
             "reading initial, 0002") in plan_line(rebuilt)
     assert project.query("select description from labeled_projects where id = 3001") == [
