@@ -92,9 +92,8 @@ test-deps: ## Chromium and tmux (apt, for the browser and terminal tests), harle
 	fi
 
 docs-build: setup ## Lineage docs (target/static_index.html), every description checked, column lineage (target/column_lineage.html), the labeling report (target/labeling_report.html)
-	$(BIN)/dbt docs generate
-	$(BIN)/python scripts/check_docs.py
 	$(BIN)/dbt docs generate --static
+	$(BIN)/python scripts/check_docs.py
 	$(BIN)/python scripts/column_lineage.py --check
 	$(BIN)/python scripts/report.py --output target/labeling_report.html
 
