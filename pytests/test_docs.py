@@ -33,6 +33,22 @@ def test_every_node_and_column_is_documented(docs: Project) -> None:
     assert (docs.root / "target" / "static_index.html").stat().st_size > 100_000
 
 
+def test_layers_point_one_way(docs: Project) -> None:
+    """staging -> intermediate -> marts -> exports (audit may read anything): no staging or
+    intermediate model reads a mart, an audit or an export model, and staging reads only
+    sources (and seeds, through them)."""
+    nodes = json.loads((docs.root / "target" / "manifest.json").read_text())["nodes"]
+    layer = {uid: node["fqn"][1] for uid, node in nodes.items() if node["resource_type"] == "model"}
+    backwards = [(nodes[uid]["name"], nodes[parent]["name"]) for uid in layer
+                 for parent in nodes[uid]["depends_on"]["nodes"] if parent in layer
+                 and (layer[uid], layer[parent]) in {("staging", "intermediate"), ("staging", "marts"),
+                                                     ("staging", "audit"), ("staging", "exports"),
+                                                     ("intermediate", "marts"), ("intermediate", "audit"),
+                                                     ("intermediate", "exports"), ("marts", "exports")}]
+    assert backwards == []
+    assert {"staging", "intermediate", "marts", "audit", "exports"} == set(layer.values())
+
+
 def test_check_docs_fails_on_a_missing_description(clone_built: Project) -> None:
     models = clone_built.root / "models" / "marts" / "_marts__models.yml"
     models.write_text(models.read_text().replace("        description: '{{ doc(\"title\") }}'\n", "", 1))

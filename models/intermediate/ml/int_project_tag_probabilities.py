@@ -42,24 +42,31 @@ def model(dbt, session):
     # written by DuckDB (`files`: the session itself, or an in-memory one).
     on_spark = _on_spark(session)
     files = _duckdb().connect() if on_spark else session
-    labeled = _pandas(dbt.ref("labeled_projects")).sort_values("id", kind="stable")
-    # Projects without a final label, with their text from staging (the decisions have none).
-    # A raw row is its batch and its row number (labeling.batches).
+    # The projects with a final label and those without one (int_label_decisions decides; the
+    # mart labeled_projects is the first half, which an intermediate model does not read), each
+    # with its text from staging. A raw row is its batch and its row number (labeling.batches).
+    decisions = dbt.ref("int_label_decisions")
+    projects = dbt.ref("stg_madewithml__projects")
     if on_spark:
-        undecided = dbt.ref("int_label_decisions").filter("tag is null").select("batch", "raw_row_number")
-        unlabeled = (dbt.ref("stg_madewithml__projects")
-                     .join(undecided, on=["batch", "raw_row_number"], how="left_semi")
+        decided = decisions.filter("tag is not null").select("batch", "raw_row_number", "tag")
+        labeled = (projects.join(decided, on=["batch", "raw_row_number"], how="inner")
+                   .selectExpr("project_id as id", "title", "description", "tag"))
+        undecided = decisions.filter("tag is null").select("batch", "raw_row_number")
+        unlabeled = (projects.join(undecided, on=["batch", "raw_row_number"], how="left_semi")
                      .select("project_id", "title", "description"))
     else:
-        undecided = dbt.ref("int_label_decisions").filter("tag is null").select("batch, raw_row_number")
+        same_row = "projects.batch = decisions.batch and projects.raw_row_number = decisions.raw_row_number"
+        labeled = (
+            projects.set_alias("projects")
+            .join(decisions.filter("tag is not null").set_alias("decisions"), same_row, how="inner")
+            .select("projects.project_id as id, projects.title, projects.description, decisions.tag")
+        )
         unlabeled = (
-            dbt.ref("stg_madewithml__projects")
-            .set_alias("projects")
-            .join(undecided.set_alias("undecided"),
-                  "projects.batch = undecided.batch and projects.raw_row_number = undecided.raw_row_number",
-                  how="semi")
+            projects.set_alias("projects")
+            .join(decisions.filter("tag is null").set_alias("decisions"), same_row, how="semi")
             .select("project_id, title, description")
         )
+    labeled = _pandas(labeled).sort_values("id", kind="stable")
     unlabeled = _pandas(unlabeled).drop_duplicates("project_id").sort_values("project_id", kind="stable")
 
     labeled_texts = [labeling_ml.project_text(t, d) for t, d in zip(labeled["title"], labeled["description"])]
