@@ -68,7 +68,7 @@
 
 {% macro duckdb__labeling_on_run_end(results) %}
   {#- on-run-end: report the rows that failing tests stored and the raw-row accounting. For a
-      build on the private copy in which every node succeeded: turn the staged export files
+      build on the private copy that the gate lets through: turn the staged export files
       into a version and point the export views at it (labeling_stage_exports), record the
       build in audit.labeling_builds, and return the SQL that publishes the copy with that
       version, together (labeling_publish: checkpoint, then one atomic switch; it stops with
@@ -81,15 +81,26 @@
   {%- if not run_query('select labeling_build_mode()')[0][0] -%}
     {{ return('select 1') }}
   {%- endif -%}
-  {#- The gate's verdict on the nodes' statuses (labeling.publish.refusal, shared with Spark's
-      publish); refusing removes what the build staged in the export folder. -#}
-  {%- set refusal = run_query('select labeling_refusal(' ~ labeling_sql_string(tojson(
-      results | map(attribute='status') | map('string') | list)) ~ ')')[0][0] -%}
+  {#- The gate (labeling.publish.refusal, which Spark's publish asks too), on dbt's nodes in the
+      manifest's shape and this invocation's results; refusing removes what the build staged. -#}
+  {%- set nodes = {} -%}
+  {%- for uid, node in graph.nodes.items() -%}
+    {%- do nodes.update({uid: {
+        'name': node.name, 'resource_type': node.resource_type, 'attached_node': node.get('attached_node'),
+        'depends_on': {'nodes': node.depends_on.get('nodes', [])},
+        'config': {'materialized': node.config.materialized, 'allow_empty': node.config.get('allow_empty', false)}}}) -%}
+  {%- endfor -%}
+  {%- set ran = [] -%}
+  {%- for result in results -%}
+    {%- do ran.append({'unique_id': result.node.unique_id, 'status': result.status | string}) -%}
+  {%- endfor -%}
+  {%- set refusal = run_query('select labeling_refusal(' ~ labeling_sql_string(tojson(nodes)) ~ ', '
+      ~ labeling_sql_string(tojson(ran)) ~ ')')[0][0] -%}
   {%- if refusal -%}
     {%- do log('labeling: build NOT published: ' ~ refusal ~ '. The published database and exports '
         ~ 'are unchanged. The failed build, audit.* failure rows included, is in '
         ~ '.build/labeling.duckdb until the next build.', info=True) -%}
-    {{ return('select 1') }}
+    {{ return('select error(' ~ labeling_sql_string('labeling: build NOT published: ' ~ refusal) ~ ')') }}
   {%- endif -%}
   {%- set staged = fromjson(run_query('select labeling_stage_exports('
       ~ labeling_sql_string(invocation_id) ~ ')')[0][0]) -%}

@@ -95,64 +95,6 @@
 {% endmacro %}
 
 
-{% macro labeling_assert_export_not_empty(model, row_count) %}
-  {#- Raise when an export's result has no row, unless the model allows it (config allow_empty):
-      an empty export is never published. Both engines' gated_export call it. -#}
-  {%- if row_count == 0 and not config.get('allow_empty', false) -%}
-    {{ exceptions.raise_compiler_error(
-        "gated_export " ~ model.name ~ ": the result has 0 rows; refusing to publish an empty "
-        ~ "export. The previous export files are unchanged.") }}
-  {%- endif -%}
-{% endmacro %}
-
-
-{% macro labeling_assert_upstream_tests_selected(model) %}
-  {#- Raise unless every data test on a node upstream of `model` both runs in this invocation
-      and is ordered before `model`. `dbt build` skips a model when a test upstream fails, but
-      only for tests it runs, and it waits for a test on several nodes only when the model
-      descends from all of them: this closes `dbt run`, partial selections, and a test added
-      later on a node the export does not descend from. -#}
-  {%- if not execute -%}{{ return(none) }}{%- endif -%}
-  {%- set upstream = labeling_upstream_nodes(model) -%}
-  {%- set missing = [] -%}
-  {%- set unordered = [] -%}
-  {%- for uid, node in graph.nodes.items() if node.resource_type == 'test' -%}
-    {#- A generic test gates the export when the node it is defined on is upstream (a test on a
-        downstream model that merely reads an upstream one, such as the labeling functions'
-        tag check, does not); a singular test gates it when it reads any upstream node. -#}
-    {%- set attached = node.get('attached_node') -%}
-    {%- if attached -%}
-      {%- set tested = [attached] | select('in', upstream) | list -%}
-    {%- else -%}
-      {%- set tested = node.depends_on.nodes | select('in', upstream) | list -%}
-    {%- endif -%}
-    {%- if tested | length > 0 -%}
-      {%- if uid not in selected_resources -%}
-        {%- do missing.append(uid) -%}
-      {%- endif -%}
-      {%- set outside = node.depends_on.nodes | reject('in', upstream) | list -%}
-      {%- if outside | length > 0 -%}
-        {%- do unordered.append(uid ~ ' (on ' ~ outside | join(', ') ~ ')') -%}
-      {%- endif -%}
-    {%- endif -%}
-  {%- endfor -%}
-  {%- if unordered | length > 0 -%}
-    {{ exceptions.raise_compiler_error(
-        model.name ~ " is an export gated by the data tests upstream of it, but dbt would not "
-        ~ "wait for " ~ unordered | join('; ') ~ " because " ~ model.name ~ " does not descend "
-        ~ "from every node those tests read. Add `-- depends_on: {{ ref('...') }}` for them to "
-        ~ model.original_file_path ~ ". Nothing was exported.") }}
-  {%- endif -%}
-  {%- if missing | length > 0 -%}
-    {{ exceptions.raise_compiler_error(
-        model.name ~ " is an export gated by the data tests upstream of it, but "
-        ~ (missing | length) ~ " of them are not part of this invocation (for example "
-        ~ missing[:3] | join(', ') ~ "). Nothing was exported; the previous export is unchanged. "
-        ~ "Run `dbt build` (or `dbt build --select +" ~ model.name ~ "`).") }}
-  {%- endif -%}
-{% endmacro %}
-
-
 {% macro labeling_sql_string(value) %}
   {#- `value` as a SQL string literal: every path and text that reaches SQL goes through here,
       so a quote in a folder name (o'brien) never breaks a statement. DuckDB: single quotes

@@ -1,7 +1,7 @@
 {#- The Spark forms of the dispatched macros (macros/engine.sql and the hooks). `dbt build
     --target spark` is the plain dbt CLI: the project's dbt-core plugin checks the raw and
     annotation files before dbt parses (labeling.spark.prepare), and scripts/spark_publish.py
-    publishes the exports after a build in which every node succeeded. The raw files are read in
+    publishes the exports after a build the gate lets through (labeling.publish.refusal). The raw files are read in
     place by Spark's CSV reader (external tables the on-run-start hook creates), the annotation
     records by its JSON reader. -#}
 
@@ -222,7 +222,7 @@
 {% macro spark__labeling_on_run_end(results) %}
   {#- on-run-end on Spark: report failing tests' rows and the raw-row accounting. Whether the
       build may be published is decided after dbt returns, by scripts/spark_publish.py from
-      target/run_results.json (labeling.publish.refusal, as on DuckDB). -#}
+      target/manifest.json and run_results.json (labeling.publish.refusal, as on DuckDB). -#}
   {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
   {{ labeling_report_failures(results) }}
   {{ labeling_report_accounting(results) }}
@@ -237,17 +237,14 @@
 
 {% materialization gated_export, adapter='spark' %}
   {#-
-    The Spark form of gated_export (macros/materializations/gated_export.sql): the same gate
-    (every data test upstream is part of this invocation and ordered before it; an empty
-    result is refused unless allow_empty). The model's rows are written once, in the model's
+    The Spark form of gated_export (macros/materializations/gated_export.sql). The model's rows are written once, in the model's
     order, as a Parquet table whose files are the build's stage for this export
     (<stage_uri>/<invocation_id>/<model>/, written by the cluster, wherever it runs); its
     manifest's fields (labeling_export_meta, the same SQL as on DuckDB) go beside it as
     JSON (<model>.meta/). scripts/spark_publish.py writes the model's files (CSV, Parquet,
     JSON...) from the staged rows with DuckDB's writer and dialect, and publishes them only
-    when every node of the build succeeded.
+    when the gate lets the build through (labeling.publish.refusal, as on DuckDB).
   -#}
-  {{ labeling_assert_upstream_tests_selected(model) }}
   {%- set target_relation = this.incorporate(type='table') -%}
   {%- set stage = labeling_spark_inputs().stage_uri ~ '/' ~ invocation_id ~ '/' ~ model.name -%}
   {{ run_hooks(pre_hooks) }}
@@ -267,7 +264,6 @@
     {{ rows_sql }}
   {%- endcall %}
   {%- set row_count = run_query('select count(*) from ' ~ target_relation)[0][0] | int -%}
-  {{ labeling_assert_export_not_empty(model, row_count) }}
   {%- set meta = labeling_export_meta(target_relation, target_relation, row_count) -%}
   {%- do meta.update(config.get('manifest_extra', {})) -%}
   {% call statement('stage_meta') -%}

@@ -7,7 +7,7 @@ Enabled in ``profiles/profiles.yml`` under ``plugins:`` and installed with the p
   ``clone``) build on a private copy of the database (``labeling.workspace``): they take the
   build lock, refuse to start while someone writes to the published file, and copy it to
   ``.build/labeling.duckdb``. The ``on-run-end`` hook publishes the copy and the staged exports
-  together when every node succeeded (``labeling.publish``), through ``labeling_publish()``.
+  together when the gate lets the build through (``labeling.publish``), through ``labeling_publish()``.
 * **Every other command** (``show``, ``compile``, ``docs generate``, ``run-operation``, SQLFluff's
   dbt templater...) opens the published database **read-only**, so it never locks readers out
   and never fails because of one; on a project that was never built it opens an empty scratch
@@ -39,8 +39,8 @@ SQL functions it registers on every connection (used by the macros):
     or ''; the table macro ``labeling_annotation_records()`` reads the records of that same
     reading (written once per process as canonical JSON lines), so the check's verdict is the
     load's;
-``labeling_refusal(statuses_json)``
-    why a build whose nodes ended in these dbt statuses is not published, or '' (``labeling.publish.refusal``);
+``labeling_refusal(nodes_json, results_json)``
+    the gate: why this build is not published, or '' (``labeling.publish.refusal``);
 ``labeling_publish(build_id)``
     publish the build (returns ``published ...`` or ``NOT published: <cause>``; never raises);
     ``labeling_publication()`` what it published; ``labeling_stage_exports(build_id)`` the step
@@ -165,7 +165,8 @@ class Plugin(BasePlugin):
                              side_effects=True)
         conn.create_function("labeling_publish", self.publish, ["VARCHAR"], "VARCHAR", side_effects=True)
         conn.create_function("labeling_publication", lambda: self.outcome, [], "VARCHAR", side_effects=True)
-        conn.create_function("labeling_refusal", self.refusal, ["VARCHAR"], "VARCHAR", side_effects=True)
+        conn.create_function("labeling_refusal", self.refusal, ["VARCHAR", "VARCHAR"], "VARCHAR",
+                             side_effects=True)
         conn.create_function("labeling_stage_exports", self.stage_exports, ["VARCHAR"], "VARCHAR",
                              side_effects=True)
         conn.create_function("labeling_fault", fault, ["VARCHAR"], "BOOLEAN", side_effects=True)
@@ -356,11 +357,13 @@ class Plugin(BasePlugin):
         return (f"NOT published: {cause}. {name} and the exports are "
                 "unchanged; the failed build is in .build/ until the next one.")
 
-    def refusal(self, statuses_json: str) -> str:
-        """The gate's verdict on this build's node statuses (``labeling.publish.refusal``): ''
-        when it may be published; else why not, once what it staged in the export folder is
-        removed (the on-run-end hook then says the final line)."""
-        cause = refusal(json.loads(statuses_json))
+    def refusal(self, nodes_json: str, results_json: str) -> str:
+        """The gate's verdict on this build (``labeling.publish.refusal``, from dbt's graph and
+        results and the rows each export staged): '' when it may be published; else why not,
+        once what it staged in the export folder is removed (on-run-end then says the final line)."""
+        staged = self.exports.staged if self.exports is not None else []
+        cause = refusal(json.loads(nodes_json), json.loads(results_json),
+                        {str(e.meta["model"]): int(e.meta["row_count"]) for e in staged})
         if cause:
             self.said = True
             self._not_published(cause)

@@ -103,3 +103,42 @@ def test_taxonomy_with_an_ambiguous_alias_or_a_missing_parent_fails(clone_built:
     assert "FAILED assert_tag_parents_exist" in result.stdout and "parent_tag=operations" in result.stdout
     assert "FAILED assert_tag_aliases_map_to_one_tag" in result.stdout and "alias_name=graph" in result.stdout
     assert clone_built.export_snapshot() == before
+
+
+def test_the_gate_applies_its_rules_in_order() -> None:
+    """``labeling.publish.refusal``, the one gate of both engines, on a small graph: a seed, a
+    model, an export, a model downstream of the seed only, and their tests."""
+    from labeling.publish import refusal
+
+    def node(kind: str, name: str, parents: list[str], attached: str | None = None, **config: object) -> dict:
+        return {"resource_type": kind, "name": name, "depends_on": {"nodes": parents}, "attached_node": attached,
+                "config": {"materialized": config.pop("materialized", kind), **config}}
+
+    nodes = {
+        "seed.p.raw": node("seed", "raw", []),
+        "model.p.clean": node("model", "clean", ["seed.p.raw"], materialized="table"),
+        "model.p.out": node("model", "out", ["model.p.clean"], materialized="gated_export"),
+        "model.p.aside": node("model", "aside", ["seed.p.raw"], materialized="view"),
+        "test.p.unique_clean": node("test", "unique_clean", ["model.p.clean"], "model.p.clean"),
+        "test.p.singular_on_raw": node("test", "singular_on_raw", ["seed.p.raw", "model.p.aside"]),
+        "test.p.not_null_aside": node("test", "not_null_aside", ["model.p.aside"], "model.p.aside"),
+    }
+    everything = [{"unique_id": uid, "status": "pass" if uid.startswith("test") else "success"} for uid in nodes]
+    assert refusal(nodes, everything, {"model.p.out": 3}) == ""
+    assert refusal(nodes, [], {}) == "no node ran"
+    failed = [{**r, "status": "fail"} if r["unique_id"] == "test.p.not_null_aside" else r for r in everything]
+    assert refusal(nodes, failed, {"model.p.out": 3}) == "1 node(s) failed or were skipped"
+    warned = [{**r, "status": "warn"} if r["unique_id"] == "test.p.unique_clean" else r for r in everything]
+    assert refusal(nodes, warned, {"model.p.out": 3}) == ""
+    # `dbt run`: the export ran without the tests of what it reads (a generic test on an upstream
+    # model, a singular test reading an upstream seed); the test of the model beside it does not gate it.
+    run = [r for r in everything if not r["unique_id"].startswith("test")]
+    cause = refusal(nodes, run, {"model.p.out": 3})
+    assert "out is an export gated by the data tests" in cause and "2 of them are not part of this invocation" in cause
+    assert "test.p.singular_on_raw, test.p.unique_clean" in cause and "Run `dbt build`" in cause
+    without_aside_test = [r for r in everything if r["unique_id"] != "test.p.not_null_aside"]
+    assert refusal(nodes, without_aside_test, {"model.p.out": 3}) == ""
+    assert refusal(nodes, everything, {"model.p.out": 0}) == \
+        "gated_export out: the result has 0 rows; refusing to publish an empty export"
+    nodes["model.p.out"]["config"]["allow_empty"] = True
+    assert refusal(nodes, everything, {"model.p.out": 0}) == ""

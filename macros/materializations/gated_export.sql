@@ -5,9 +5,10 @@
     file from that Parquet file (so the query runs, and sorts, once), and registers them with
     the `labeling_export` plugin, which publishes them with a manifest, together with the
     database, when the whole build succeeds. The model's relation is a view over its Parquet
-    file, so querying the node reads exactly what was exported. It refuses to run unless every
-    data test upstream of it is part of this invocation (so in `dbt build` a failing test skips
-    it), and refuses an empty result unless `allow_empty` is set.
+    file, so querying the node reads exactly what was exported. Whether the files are published
+    is the gate's decision once every node has run (labeling.publish.refusal: every node
+    succeeded, every data test on this model or upstream of it ran, the result is not empty
+    unless `allow_empty` is set).
 
     The files: `files`, a list of {name, select}: `name` is the path in the export folder (it
     may be in a subfolder, `annotation/tasks.label_studio.json`) and its extension the format
@@ -38,7 +39,6 @@
   {%- endif -%}
   {%- set read_file = parquet_files[0] -%}
 
-  {{ labeling_assert_upstream_tests_selected(model) }}
 
   {%- set target_relation = this.incorporate(type='view') -%}
   {%- set staging_dir = export_dir ~ '/.staging/' ~ invocation_id -%}
@@ -74,7 +74,6 @@
   {#- The file's columns and their types, as DuckDB describes them (nested types whole). -#}
   {%- set columns = run_query('select column_name, column_type from (describe select * from read_parquet('
       ~ base_file ~ '))') -%}
-  {{ labeling_assert_export_not_empty(model, row_count) }}
 
   {%- set meta = labeling_export_meta(target_relation, 'read_parquet(' ~ base_file ~ ')', row_count) -%}
   {%- set counts = meta.counts -%}

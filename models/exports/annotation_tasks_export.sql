@@ -1,5 +1,5 @@
--- The tests of raw_row_audit and raw_row_outcomes read raw rows this export does not
--- descend from: depend on them so that dbt runs them first (the gate checks it).
+-- The tests of raw_row_audit and raw_row_outcomes account for every raw row: depending on
+-- them makes those tests gate this export too (labeling.publish.refusal).
 -- depends_on: {{ ref('raw_row_audit') }}
 -- depends_on: {{ ref('raw_row_outcomes') }}
 {{ config(

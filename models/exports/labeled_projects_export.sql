@@ -1,7 +1,5 @@
--- The tag taxonomy is read by the accepted-values test on labeled_projects; depending on it
--- makes dbt build wait for that test before exporting; raw_row_outcomes (whose tests, with
--- raw_row_audit's, account for every raw row) feeds the manifest's accounting.
--- depends_on: {{ ref('stg_labeling__tag_taxonomy') }}
+-- raw_row_audit's tests (with raw_row_outcomes', which feeds the manifest's accounting) account
+-- for every raw row: depending on it makes them gate this export (labeling.publish.refusal).
 -- depends_on: {{ ref('raw_row_audit') }}
 -- depends_on: {{ ref('raw_row_outcomes') }}
 -- depends_on: {{ ref('label_provenance') }}

@@ -1,6 +1,15 @@
-"""The publish protocol: a build's database and export files become visible together, or not at all.
+"""The gate and the publish, for both engines: whether a build may be published, and how its
+database and export files become visible together, or not at all.
 
-Layout (``labeling.duckdb`` and ``exports/`` at their defaults)::
+**The gate** (``refusal``) is asked once dbt has run every node, by DuckDB's on-run-end hook and
+by Spark's publish alike: a build is published only when some node ran, none errored, failed or
+was skipped, every data test on an export or on a node upstream of it ran, and no export is
+empty (unless it allows it). Its docstring lists the rules in order, with the one that comes
+before any node runs (the input checks of ``labeling.raw_files``). A refused build changes
+nothing readers see, and what it staged is removed.
+
+**The publish.** Layout on DuckDB (``labeling.duckdb`` and ``exports/`` at their defaults; on
+Spark, with no local database, the export folder's own ``current`` link is the commit point)::
 
     labeling.duckdb           -> .build/published/current/labeling.duckdb
     .build/published/current  -> <build>                   the one commit point
@@ -101,13 +110,65 @@ def export_copy_options(file_format: str) -> str:
 BLOCKING_STATUSES = ("error", "fail", "runtime error", "skipped")
 
 
-def refusal(statuses: list[str]) -> str:
-    """Why a build whose nodes ended in ``statuses`` is not published, or '' when it may be: the
-    gate's verdict on a finished build, for the DuckDB on-run-end hook and the Spark publish."""
-    blocked = [status for status in statuses if status in BLOCKING_STATUSES]
+def refusal(nodes: dict[str, dict[str, Any]], results: list[dict[str, Any]],
+            row_counts: dict[str, int]) -> str:
+    """The gate: why a finished build must not be published, or '' when it may be. Both engines
+    ask it once dbt has run every node: DuckDB's on-run-end hook (``labeling_refusal``, with
+    dbt's ``graph`` and ``results``) and Spark's publish (``labeling.spark.publish``, with
+    ``target/manifest.json`` and ``target/run_results.json``). The rules, in order:
+
+    1. the inputs were checked before anything loaded (not here: a bad raw file, seed or
+       annotation file stops the command before any node runs, naming file, line and rule:
+       ``labeling.raw_files.check_inputs``, run by DuckDB's on-run-start and Spark's ``prepare``);
+    2. some node ran, and none errored, failed or was skipped (``BLOCKING_STATUSES``);
+    3. every data test that checks an export or a node upstream of it ran in this invocation
+       (so ``dbt run``, or a selection that leaves tests out, never publishes);
+    4. no export is empty, unless its model sets ``allow_empty``.
+
+    ``nodes``: dbt's nodes by unique id, in the manifest's shape (``resource_type``, ``name``,
+    ``depends_on.nodes``, ``attached_node``, ``config.materialized`` and ``config.allow_empty``);
+    ``results``: ``{unique_id, status}`` per node run; ``row_counts``: the rows each export staged.
+    """
+    statuses = {result["unique_id"]: str(result["status"]) for result in results}
+    if not statuses:
+        return "no node ran"
+    blocked = [uid for uid, status in statuses.items() if status in BLOCKING_STATUSES]
     if blocked:
         return f"{len(blocked)} node(s) failed or were skipped"
-    return "" if statuses else "no node ran"
+    for uid in sorted(statuses):
+        node = nodes.get(uid) or {}
+        if node.get("config", {}).get("materialized") != "gated_export":
+            continue
+        gated = _upstream(nodes, uid) | {uid}
+        missing = sorted(test for test, candidate in nodes.items() if candidate.get("resource_type") == "test"
+                         and test not in statuses and _checks(candidate, gated))
+        if missing:
+            return (f"{node['name']} is an export gated by the data tests of the nodes it reads, but "
+                    f"{len(missing)} of them are not part of this invocation (for example "
+                    f"{', '.join(missing[:3])}). Run `dbt build` (or `dbt build --select +{node['name']}`)")
+        if row_counts.get(uid) == 0 and not node["config"].get("allow_empty"):
+            return f"gated_export {node['name']}: the result has 0 rows; refusing to publish an empty export"
+    return ""
+
+
+def _upstream(nodes: dict[str, dict[str, Any]], uid: str) -> set[str]:
+    """Every node ``uid`` reads, directly or not."""
+    seen: set[str] = set()
+    frontier = list(nodes.get(uid, {}).get("depends_on", {}).get("nodes", []))
+    while frontier:
+        parent = frontier.pop()
+        if parent not in seen:
+            seen.add(parent)
+            frontier += nodes.get(parent, {}).get("depends_on", {}).get("nodes", [])
+    return seen
+
+
+def _checks(test: dict[str, Any], gated: set[str]) -> bool:
+    """Whether a data test checks one of the ``gated`` nodes: a generic test the node it is
+    defined on (a test on another model that merely reads a gated one does not); a singular
+    test any node it reads."""
+    attached = test.get("attached_node")
+    return attached in gated if attached else bool(set(test.get("depends_on", {}).get("nodes", [])) & gated)
 
 
 class PublishError(RuntimeError):

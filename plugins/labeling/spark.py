@@ -17,7 +17,8 @@ patches dbt or dbt-spark. In order:
 2. **dbt builds** on Spark: the on-run-start hook creates external tables over the raw files (at
    ``raw_uri``) and the records; each ``gated_export`` model is written, in its order, as Parquet
    at ``<stage_uri>/<invocation_id>/<model>/`` with its manifest's fields beside it.
-3. **Publish** (``publish``), only when ``target/run_results.json`` says every node succeeded:
+3. **Publish** (``publish``), only when the gate (``labeling.publish.refusal``, as on DuckDB) lets
+   the build through, from ``target/manifest.json`` and ``target/run_results.json``:
    each export's staged rows are streamed through DuckDB into its files with the DuckDB build's
    writer and dialect, with a ``manifest.json``, into a new version of the export folder, which
    becomes current with one atomic switch (``labeling.publish``).
@@ -119,8 +120,8 @@ def prepare(project: Path, command: str | None) -> dict[str, Any]:
 
 
 def publish(project: Path) -> str:
-    """Step 3: publish the exports of the last ``dbt build`` on Spark (``target/``), only when
-    every node of it succeeded; returns what was published, raises ``RuntimeError`` why not."""
+    """Step 3: publish the exports of the last dbt build on Spark (``target/``), only when the
+    gate lets it through; returns what was published, raises ``RuntimeError`` why not."""
     where = Locations.from_env(project)
     prepared = where.stage_read / PREPARED
     if not prepared.is_file():
@@ -131,30 +132,30 @@ def publish(project: Path) -> str:
     invocation_id = results.get("metadata", {}).get("invocation_id")
     if invocation_id != build:
         raise RuntimeError(f"the last dbt build on Spark ({build}) stopped before dbt wrote its results")
-    if results["args"].get("which") != "build":
-        raise RuntimeError(f"the last dbt command on Spark was dbt {results['args'].get('which')}; only dbt build "
-                           "publishes (its tests gate the exports)")
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     if manifest["metadata"]["invocation_id"] != invocation_id:
         raise RuntimeError(f"target/manifest.json is not the last build's ({build}): another dbt command ran since")
     current = where.export_dir / "current" / "manifest.json"
     if current.is_file() and json.loads(current.read_text()).get("invocation_id") == invocation_id:
         return f"build {invocation_id} is already published"
-    cause = refusal([r["status"] for r in results["results"]])
+    stage = f"{where.stage_read}/{invocation_id}"
+    exports = [manifest["nodes"][r["unique_id"]] for r in results["results"] if r["status"] == "success"
+               and manifest["nodes"].get(r["unique_id"], {}).get("config", {}).get("materialized") == "gated_export"]
+    computed = {node["unique_id"]: _staged_meta(stage, node["name"]) for node in exports}
+    cause = refusal(manifest["nodes"], results["results"],
+                    {uid: meta["row_count"] for uid, meta in computed.items()})
     if cause:
         raise RuntimeError(cause)
-    exports = [manifest["nodes"][r["unique_id"]] for r in results["results"]
-               if manifest["nodes"].get(r["unique_id"], {}).get("config", {}).get("materialized") == "gated_export"]
     if not exports:
         return "nothing to publish (no export model ran)"
-    stage = f"{where.stage_read}/{invocation_id}"
     annotation_files = {name: Path(path) for name, path in json.loads(
         (where.stage_read / ANNOTATIONS_STAGE / "files.json").read_text()).items()}
     folder = ExportFolder(where.export_dir)
     folder.claim()
     staging = folder.prepare(invocation_id)
     for node in exports:
-        folder.staged.append(_write_export(node, stage, staging, where.export_dir, annotation_files))
+        folder.staged.append(_write_export(node, computed[node["unique_id"]], stage, staging, where.export_dir,
+                                           annotation_files))
     publication = Publication(build_id=invocation_id, main=None, database_copy=None, exports=folder)
     publication.stage()
     outcome = publication.publish()
@@ -165,13 +166,21 @@ def publish(project: Path) -> str:
     return outcome
 
 
-def _write_export(node: dict[str, Any], stage: str, staging: Path, export_dir: Path,
+def _staged_meta(stage: str, name: str) -> dict[str, Any]:
+    """The manifest's fields the Spark materialization computed for an export (``<stage>/<model>.meta/``)."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        return json.loads(con.execute(f"select content from read_text('{stage}/{name}.meta/part-*')").fetchall()[0][0])
+
+
+def _write_export(node: dict[str, Any], computed: dict[str, Any], stage: str, staging: Path, export_dir: Path,
                   annotation_files: dict[str, Path]) -> StagedExport:
     """One gated_export model's files, written into ``staging`` from the rows Spark staged for it
     (``<stage>/<model>/``, Parquet part files in the model's order), in the contract's column
     order and types, with DuckDB's writer (the DuckDB build's dialect, byte for byte), and what
-    publishing needs: the manifest's fields the materialization computed (``<stage>/<model>.meta/``),
-    the columns as DuckDB describes the file, and the inputs. DuckDB streams the rows."""
+    publishing needs: the manifest's fields the materialization computed (``computed``), the
+    columns as DuckDB describes the file, and the inputs. DuckDB streams the rows."""
     import duckdb
 
     config = node["config"]
@@ -207,7 +216,6 @@ def _write_export(node: dict[str, Any], stage: str, staging: Path, export_dir: P
                             f"({export_copy_options(file['name'].rsplit('.', 1)[-1])})")
         described = con.execute(f"describe select * from read_parquet('{base}')").fetchall()
         row_count = con.execute(f"select count(*) from read_parquet('{base}')").fetchall()[0][0]
-        computed = json.loads(con.execute(f"select content from read_text('{rows}.meta/part-*')").fetchall()[0][0])
     finally:
         con.close()
     if row_count != computed["row_count"]:
