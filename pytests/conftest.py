@@ -147,6 +147,23 @@ def clone_built(built_sample: Project, tmp_path: Path) -> Project:
 
 
 @pytest.fixture(scope="session")
+def read_csv_parse_state(built_sample: Project, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dbt's partial-parse state of the built sample parsed with ``LABELING_LOAD=read_csv``: dbt
+    re-parses the whole project when an env var the project reads differs from the state's, so
+    a clone that builds on the read_csv path starts from this one (``use_parse_state``)."""
+    parsed = clone_project(built_sample, tmp_path_factory.mktemp("parsed") / "project")
+    result = parsed.dbt("parse", LABELING_LOAD="read_csv")
+    assert result.returncode == 0, result.stdout[-3000:]
+    return parsed.root / "target" / "partial_parse.msgpack"
+
+
+def use_parse_state(project: Project, state: Path) -> None:
+    """Give ``project`` the partial-parse state ``state`` (see ``read_csv_parse_state``)."""
+    (project.root / "target").mkdir(exist_ok=True)
+    shutil.copy2(state, project.root / "target" / state.name)
+
+
+@pytest.fixture(scope="session")
 def mirror() -> Path:
     """The local mirror of the real raw files; required in CI, skipped elsewhere if absent."""
     if not (MIRROR / "projects.csv").exists():

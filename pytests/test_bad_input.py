@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PIPELINE_ONLY, Project, run_script
+from conftest import PIPELINE_ONLY, Project, run_script, use_parse_state
 
 csv.field_size_limit(1 << 26)  # the corpus holds a 3 MB field
 
@@ -222,7 +222,9 @@ RUNS = [pytest.param(case, paths, id=f"{case.name} [{' then '.join(paths)}]") fo
 
 
 @pytest.mark.parametrize(("case", "paths"), RUNS)
-def test_bad_input(case: Case, paths: tuple[str, ...], clone_built: Project) -> None:
+def test_bad_input(case: Case, paths: tuple[str, ...], clone_built: Project, read_csv_parse_state: Path) -> None:
+    if paths[0] == "read_csv":
+        use_parse_state(clone_built, read_csv_parse_state)
     sample = clone_built.root / "data" / "sample"
     exports_before = clone_built.export_snapshot()
     database_before = database_state(clone_built)
