@@ -24,8 +24,9 @@
     to the published file (a live writer, a pending WAL, a file that is not a database), and
     the copy itself.
 ``publish``
-    The publish protocol, top to bottom: staged export files become a version, the database
-    copy and that version become one generation, and one rename switches readers to it.
+    The gate of both engines (``refusal``: whether a finished build may be published), then the
+    publish protocol, top to bottom: staged export files become a version, the database copy
+    and that version become one generation, and one rename switches readers to it.
 
 ``spark``
     A build on Spark: the checks the dbt-core plugin runs before ``dbt build --target spark``
