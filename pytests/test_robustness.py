@@ -22,7 +22,7 @@ import duckdb
 import pytest
 import yaml
 
-from conftest import BIN, PIPELINE_ONLY, Project
+from conftest import BIN, EXPORT_ONLY, PIPELINE_ONLY, Project
 from labeling.faults import POINTS
 
 NEW_PROJECT = "1000,2021-06-01 12:00:00,Brand new project,Added after the first build.\n"
@@ -117,7 +117,7 @@ def test_kill_at_each_step_publishes_both_or_neither(clone_built: Project, point
     exports_before = clone_built.export_snapshot()
     database_before = db_digest(clone_built)
 
-    killed = clone_built.dbt("build", *PIPELINE_ONLY, LABELING_FAULT=point)
+    killed = clone_built.dbt("build", *EXPORT_ONLY, LABELING_FAULT=point)
     assert killed.returncode == -signal.SIGKILL, killed.stdout[-3000:]
 
     if point in BEFORE_SWITCH:
@@ -127,7 +127,7 @@ def test_kill_at_each_step_publishes_both_or_neither(clone_built: Project, point
     else:
         assert published_together(clone_built) == 47
 
-    again = clone_built.dbt("build", *PIPELINE_ONLY)
+    again = clone_built.dbt("build", *EXPORT_ONLY)
     assert again.returncode == 0, again.stdout[-3000:]
     assert published_together(clone_built) == 47
 
@@ -139,7 +139,7 @@ def test_a_full_disk_at_each_step_publishes_nothing_and_says_so(clone_built: Pro
     exports_before = clone_built.export_snapshot()
     database_before = db_digest(clone_built)
 
-    failed = clone_built.dbt("build", *PIPELINE_ONLY, LABELING_FAULT=f"{point}:enospc")
+    failed = clone_built.dbt("build", *EXPORT_ONLY, LABELING_FAULT=f"{point}:enospc")
     output = failed.stdout + failed.stderr
     assert failed.returncode != 0, output[-3000:]
     assert "No space left on device" in output
@@ -158,7 +158,7 @@ def test_a_full_disk_at_each_step_publishes_nothing_and_says_so(clone_built: Pro
     assert not (clone_built.exports / ".staging").exists()
     assert failed.stderr.strip().splitlines()[-1].startswith("labeling: build NOT published: ")
 
-    again = clone_built.dbt("build", *PIPELINE_ONLY)
+    again = clone_built.dbt("build", *EXPORT_ONLY)
     assert again.returncode == 0, again.stdout[-3000:]
     assert published_together(clone_built) == 47
 
@@ -182,7 +182,7 @@ def test_kill_at_random_moments_loses_nothing(clone_built: Project, after_second
 
 def test_older_builds_are_pruned_and_versions_kept(clone_built: Project) -> None:
     for _ in range(3):  # with the clone's own build, four generations: one more than are kept
-        clone_built.build(*PIPELINE_ONLY)
+        clone_built.build(*EXPORT_ONLY)
     published = clone_built.root / ".build" / "published"
     builds = sorted(p for p in published.iterdir() if p.name != "current")
     assert len(builds) == 3  # keep_versions
@@ -219,12 +219,12 @@ def test_a_full_disk_after_the_commit_point_says_it_was_published(clone_built: P
     """After the switch the new build is what readers see: the build says it was published and
     what failed after (the clean-up), never "NOT published ... unchanged"."""
     add_project(clone_built)
-    result = clone_built.dbt("build", *PIPELINE_ONLY, LABELING_FAULT="publish:switched:enospc")
+    result = clone_built.dbt("build", *EXPORT_ONLY, LABELING_FAULT="publish:switched:enospc")
     output = result.stdout + result.stderr
     assert "NOT published" not in output, output[-3000:]
     assert "after publishing, the clean-up of older builds failed: [Errno 28] No space left on device" in output
     assert published_together(clone_built) == 47
-    again = clone_built.dbt("build", *PIPELINE_ONLY)
+    again = clone_built.dbt("build", *EXPORT_ONLY)
     assert again.returncode == 0, again.stdout[-3000:]
     assert published_together(clone_built) == 47
 
