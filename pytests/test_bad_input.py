@@ -1,7 +1,9 @@
 """The bad-input corpus: each broken or surprising raw file and the outcome users get.
 
 Every case starts from a project copy whose last build succeeded (database published, export
-written), changes the bundled raw files, and runs a bare ``dbt build``. A ``fail`` case must exit
+written), changes the bundled raw files, and runs ``dbt build`` of the export and everything it
+reads, with their tests (``EXPORT_ONLY``: every model from the raw files to the export, the
+raw-row audit and accounting among them). A ``fail`` case must exit
 non-zero with a message naming the file and the rule (never just a traceback) and leave the
 database file and every export file byte for byte as they were. An ``accept`` case must build
 and account for every raw row. Cases about what a valid file is run on both load paths (seed
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PIPELINE_ONLY, Project, run_script, use_parse_state
+from conftest import EXPORT_ONLY, Project, run_script, use_parse_state
 
 csv.field_size_limit(1 << 26)  # the corpus holds a 3 MB field
 
@@ -234,7 +236,7 @@ def test_bad_input(case: Case, paths: tuple[str, ...], clone_built: Project, rea
     for path in paths:
         # The seed path is the default: LABELING_LOAD is set for read_csv only, as a user would
         # (so dbt parses only what changed on the seed path, as after the clone's own build).
-        result = clone_built.dbt("build", *PIPELINE_ONLY, **({"LABELING_LOAD": path} if path != "seed" else {}))
+        result = clone_built.dbt("build", *EXPORT_ONLY, **({"LABELING_LOAD": path} if path != "seed" else {}))
         output = result.stdout + result.stderr
         assert "Traceback" not in output, output[-4000:]
         if case.outcome == "fail":
