@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
+
+import pytest
 
 from conftest import Project
 
@@ -142,3 +146,43 @@ def test_the_gate_applies_its_rules_in_order() -> None:
         "gated_export out: the result has 0 rows; refusing to publish an empty export"
     nodes["model.p.out"]["config"]["allow_empty"] = True
     assert refusal(nodes, everything, {"model.p.out": 0}) == ""
+
+
+def test_spark_publish_asks_the_same_gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``scripts/spark_publish.py``'s step (``labeling.spark.publish``) refuses what the gate refuses,
+    from the build's ``target/manifest.json`` and ``run_results.json`` and the row counts the Spark
+    materialization staged: here a ``dbt run`` (the export ran, the test upstream of it did not),
+    then an empty export. No Spark is needed to read those files."""
+    from labeling import spark
+
+    for name in [n for n in os.environ if n.startswith("LABELING_")]:
+        monkeypatch.delenv(name)
+    project, build = tmp_path / "project", "00000000-0000-0000-0000-000000000001"
+    stage = project / "spark" / "stage"
+    (project / "target").mkdir(parents=True)
+    (stage / build / "out.meta").mkdir(parents=True)
+    (stage / "prepared.json").write_text(json.dumps({"command": "run", "invocation_id": build}))
+
+    def node(kind: str, name: str, parents: list[str], attached: str | None = None, materialized: str = "") -> dict:
+        return {"unique_id": f"{kind}.p.{name}", "resource_type": kind, "name": name, "attached_node": attached,
+                "depends_on": {"nodes": parents}, "config": {"materialized": materialized or kind}}
+
+    nodes = [node("model", "clean", [], materialized="table"), node("model", "out", ["model.p.clean"],
+             materialized="gated_export"), node("test", "unique_clean", ["model.p.clean"], "model.p.clean")]
+    (project / "target" / "manifest.json").write_text(json.dumps(
+        {"metadata": {"invocation_id": build}, "nodes": {n["unique_id"]: n for n in nodes}}))
+
+    def finished(*uids: str, rows: int) -> None:
+        (project / "target" / "run_results.json").write_text(json.dumps(
+            {"metadata": {"invocation_id": build}, "args": {"which": "build"},
+             "results": [{"unique_id": uid, "status": "pass" if uid.startswith("test") else "success"}
+                         for uid in uids]}))
+        (stage / build / "out.meta" / "part-00000").write_text(json.dumps({"row_count": rows}))
+
+    finished("model.p.clean", "model.p.out", rows=3)
+    with pytest.raises(RuntimeError, match=r"out is an export gated .* 1 of them are not part of this invocation"):
+        spark.publish(project)
+    finished("model.p.clean", "test.p.unique_clean", "model.p.out", rows=0)
+    with pytest.raises(RuntimeError, match="gated_export out: the result has 0 rows"):
+        spark.publish(project)
+    assert not (project / "spark" / "exports").exists()  # nothing was published
