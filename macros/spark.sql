@@ -1,9 +1,9 @@
 {#- The Spark forms of the dispatched macros (macros/engine.sql and the hooks). `dbt build
     --target spark` is the plain dbt CLI: the project's dbt-core plugin checks the raw and
     annotation files before dbt parses (labeling.spark.prepare), and scripts/spark_publish.py
-    publishes the exports after a build the gate lets through (labeling.publish.refusal). The raw files are read in
-    place by Spark's CSV reader (external tables the on-run-start hook creates), the annotation
-    records by its JSON reader. -#}
+    publishes the exports after a build the gate lets through (labeling.publish.refusal). The
+    raw files are read in place by Spark's CSV reader (external tables the on-run-start hook
+    creates), the annotation records by its JSON reader. -#}
 
 {% macro spark__labeling_type(name) %}
   {#- DuckDB type names as Spark's: varchar (and text, json) string, integer int, `T[]`
@@ -237,11 +237,11 @@
 
 {% materialization gated_export, adapter='spark' %}
   {#-
-    The Spark form of gated_export (macros/materializations/gated_export.sql). The model's rows are written once, in the model's
-    order, as a Parquet table whose files are the build's stage for this export
-    (<stage_uri>/<invocation_id>/<model>/, written by the cluster, wherever it runs); its
-    manifest's fields (labeling_export_meta, the same SQL as on DuckDB) go beside it as
-    JSON (<model>.meta/). scripts/spark_publish.py writes the model's files (CSV, Parquet,
+    The Spark form of gated_export (macros/materializations/gated_export.sql). The model's
+    rows are written once, in the model's order, as a Parquet table whose files are the
+    build's stage for this export (<stage_uri>/<invocation_id>/<model>/, written by the
+    cluster, wherever it runs); its manifest's fields (labeling_export_meta, the same SQL as on
+    DuckDB) go beside it as JSON (<model>.meta/). scripts/spark_publish.py writes the model's files (CSV, Parquet,
     JSON...) from the staged rows with DuckDB's writer and dialect, and publishes them only
     when the gate lets the build through (labeling.publish.refusal, as on DuckDB).
   -#}

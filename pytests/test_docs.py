@@ -35,8 +35,8 @@ def test_every_node_and_column_is_documented(docs: Project) -> None:
 
 def test_layers_point_one_way(docs: Project) -> None:
     """staging -> intermediate -> marts -> exports (audit may read anything): no staging or
-    intermediate model reads a mart, an audit or an export model, and staging reads only
-    sources (and seeds, through them)."""
+    intermediate model reads a mart, an audit or an export model, staging reads no
+    intermediate model, and no mart reads an export."""
     nodes = json.loads((docs.root / "target" / "manifest.json").read_text())["nodes"]
     layer = {uid: node["fqn"][1] for uid, node in nodes.items() if node["resource_type"] == "model"}
     backwards = [(nodes[uid]["name"], nodes[parent]["name"]) for uid in layer

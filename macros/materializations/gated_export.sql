@@ -39,7 +39,6 @@
   {%- endif -%}
   {%- set read_file = parquet_files[0] -%}
 
-
   {%- set target_relation = this.incorporate(type='view') -%}
   {%- set staging_dir = export_dir ~ '/.staging/' ~ invocation_id -%}
   {%- set base_file = labeling_sql_string(staging_dir ~ '/' ~ read_file) -%}
