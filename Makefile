@@ -37,16 +37,19 @@ $(BIN)/dbt: requirements.txt pyproject.toml
 
 setup: $(BIN)/dbt ## Create .venv and install the pinned requirements
 
-# make build and make real skip the build when nothing it reads changed since the published
-# build and what it published is intact (scripts/up_to_date.py); FORCE=1 builds anyway. The
-# fingerprint taken before the build goes to the build, which publishes it in its manifests.
+# make build and make real build only what changed since the published build
+# (scripts/up_to_date.py): nothing when nothing it reads changed and what it published is
+# intact; after an edit of dbt's files alone (models, macros, tests, seeds...), what dbt's state
+# selection finds changed and what depends on it; else everything. FORCE=1 builds everything.
+# The fingerprints taken before the build go to the build, which publishes them with itself.
 FORCE ?=
 define checked_build
-	@fingerprint=$$(mktemp); trap 'rm -f "$$fingerprint"' EXIT; \
-	if $(1) $(BIN)/python scripts/up_to_date.py check --save "$$fingerprint" $(if $(FORCE),--force); then exit 0; fi; \
+	@plan=$$(mktemp -d); trap 'rm -rf "$$plan"' EXIT; \
+	if $(1) $(BIN)/python scripts/up_to_date.py check --save "$$plan" $(if $(FORCE),--force); then exit 0; fi; \
 	set -e; \
-	$(1) $(BIN)/python scripts/check_raw.py; \
-	$(1) LABELING_INPUT_FINGERPRINT="$$(cat "$$fingerprint")" $(BIN)/dbt build
+	if [ ! -s "$$plan/select" ]; then $(1) $(BIN)/python scripts/check_raw.py; fi; \
+	$(1) LABELING_INPUT_FINGERPRINT="$$(cat "$$plan/input")" LABELING_DATA_FINGERPRINT="$$(cat "$$plan/data")" \
+		$(BIN)/dbt build $$(cat "$$plan/select")
 endef
 # TARGET=spark: dbt build on Spark (the dbt-core plugin checks the inputs first), then the one
 # step dbt cannot do: publish the staged exports when every node succeeded (after a failed

@@ -70,9 +70,10 @@ from dbt.adapters.duckdb.utils import TargetConfig
 
 from labeling import annotations, batches, raw_files
 from labeling.faults import fault
-from labeling.paths import anchored, command, project_dir, raw_dir, sql_string
-from labeling.publish import (EXPORT_COPY_OPTIONS, ExportFolder, ExportFolderError, Generations, Publication,
-                              StagedExport, describe_inputs, refusal)
+from labeling.paths import anchored, command, dbt_flag, project_dir, raw_dir, sql_string
+from labeling.publish import (BUILD_RECORD, BLOCKING_STATUSES, EXPORT_COPY_OPTIONS, ExportFolder,
+                              ExportFolderError, Generations, Publication, StagedExport, carried_tests,
+                              describe_inputs, published_record, published_state, refusal)
 from labeling.workspace import BuildWorkspace, WorkspaceError
 
 WRITING_COMMANDS = {"build", "run", "seed", "snapshot", "test", "retry", "clone"}
@@ -115,6 +116,7 @@ class Plugin(BasePlugin):
         self.build_id = ""
         self.failure = ""
         self.said = False
+        self.passed_tests: list[str] = []
         atexit.register(self._at_exit)
 
     # -- connection setup --------------------------------------------------------------------
@@ -334,7 +336,9 @@ class Plugin(BasePlugin):
                 checkpoint.execute("checkpoint")
             finally:
                 checkpoint.close()
-            done = self._publication(build_id).publish(nobody_wrote=self.workspace.changed_since_copy)
+            publication = self._publication(build_id)
+            publication.state = self._state_files(build_id)
+            done = publication.publish(nobody_wrote=self.workspace.changed_since_copy)
         except Exception as exc:  # reported by on-run-end as the build's error
             if self.publication is not None and self.publication.switched:
                 # Past the commit point the new build is what readers see: say so, and what
@@ -362,12 +366,67 @@ class Plugin(BasePlugin):
         results and the rows each export staged): '' when it may be published; else why not,
         once what it staged in the export folder is removed (on-run-end then says the final line)."""
         staged = self.exports.staged if self.exports is not None else []
-        cause = refusal(json.loads(nodes_json), json.loads(results_json),
-                        {str(e.meta["model"]): int(e.meta["row_count"]) for e in staged})
+        nodes, results = json.loads(nodes_json), json.loads(results_json)
+        carried = carried_tests(nodes, results, self._passed_before())
+        cause = refusal(nodes, results, {str(e.meta["model"]): int(e.meta["row_count"]) for e in staged}, carried)
+        self.passed_tests = sorted(carried | {r["unique_id"] for r in results if r["unique_id"].startswith("test.")
+                                              and str(r["status"]) not in BLOCKING_STATUSES})
         if cause:
             self.said = True
             self._not_published(cause)
         return cause
+
+    # -- the published build's dbt state (make build's edit loop) -----------------------------
+    def _state_build(self) -> str:
+        """What this invocation rebuilt: ``"all"`` (``dbt build`` of the whole project),
+        ``"modified"`` (``dbt build --select state:modified+ ...`` against the published build's
+        state, as ``make build`` runs it after an edit of dbt's files) or ``""`` (another
+        selection: its manifest does not describe every table it leaves, so it is not kept)."""
+        from dbt.flags import get_flags
+
+        flags = get_flags()
+        if command() != "build" or self.main is None or getattr(flags, "SELECTOR", None) \
+                or getattr(flags, "EXCLUDE", None):
+            return ""
+        selected = " ".join(getattr(flags, "SELECT", None) or ()).split()
+        if not selected:
+            return "all"
+        state = getattr(flags, "STATE", None)
+        if "state:modified+" in selected and state and \
+                Path(state).resolve() == published_state(self.main).resolve():
+            return "modified"
+        return ""
+
+    def _passed_before(self) -> list[str]:
+        """The data tests the published build passed, for rule 3 of the gate: only in a
+        ``"modified"`` build (``_state_build``) on the published build's data (the data
+        fingerprint make build hands it equals the one the published build recorded)."""
+        data = os.environ.get("LABELING_DATA_FINGERPRINT")
+        record = published_record(self.main) if self.main is not None else None
+        if not data or record is None or record.get("data_fingerprint") != data \
+                or self._state_build() != "modified":
+            return []
+        return list(record.get("passed_tests") or [])
+
+    def _state_files(self, build_id: str) -> dict[str, bytes]:
+        """The generation's ``state/`` files: ``build.json`` (the fingerprints make build took
+        before the build, the data tests it passed or carried over) and, when the build left
+        every node as its manifest says (``_state_build``), dbt's ``manifest.json`` of this
+        invocation, for the next ``make build`` to compare with (``--state``)."""
+        record = {"invocation_id": build_id, "rebuilt": self._state_build() or "selection",
+                  "input_fingerprint": os.environ.get("LABELING_INPUT_FINGERPRINT") or None,
+                  "data_fingerprint": os.environ.get("LABELING_DATA_FINGERPRINT") or None,
+                  "passed_tests": self.passed_tests}
+        files = {BUILD_RECORD: (json.dumps(record, indent=1) + "\n").encode()}
+        manifest = anchored(dbt_flag("TARGET_PATH") or "target") / "manifest.json"
+        try:
+            content = manifest.read_bytes()
+            same = json.loads(content).get("metadata", {}).get("invocation_id") == build_id
+        except (OSError, ValueError):
+            same = False
+        if same and record["rebuilt"] != "selection":
+            files["manifest.json"] = content
+        return files
 
     def _discard_staging(self) -> None:
         """Remove what this build staged in the export folder (``.staging/<build>/``)."""

@@ -111,8 +111,9 @@ def test_taxonomy_with_an_ambiguous_alias_or_a_missing_parent_fails(clone_built:
 
 def test_the_gate_applies_its_rules_in_order() -> None:
     """``labeling.publish.refusal``, the one gate of both engines, on a small graph: a seed, a
-    model, an export, a model downstream of the seed only, and their tests."""
-    from labeling.publish import refusal
+    model, an export, a model downstream of the seed only, and their tests; then the tests it
+    carries over from the published build in make build's edit loop (``carried_tests``)."""
+    from labeling.publish import carried_tests, refusal
 
     def node(kind: str, name: str, parents: list[str], attached: str | None = None, **config: object) -> dict:
         return {"resource_type": kind, "name": name, "depends_on": {"nodes": parents}, "attached_node": attached,
@@ -146,6 +147,22 @@ def test_the_gate_applies_its_rules_in_order() -> None:
         "gated_export out: the result has 0 rows; refusing to publish an empty export"
     nodes["model.p.out"]["config"]["allow_empty"] = True
     assert refusal(nodes, everything, {"model.p.out": 0}) == ""
+
+    # The edit loop: only the export was edited, so only it ran (dbt's state selection). The
+    # published build passed both gating tests; neither they nor what they read ran: carried over.
+    edited = [{"unique_id": "model.p.out", "status": "success"}]
+    passed_before = ["test.p.unique_clean", "test.p.singular_on_raw", "test.p.gone"]
+    carried = carried_tests(nodes, edited, passed_before)
+    assert carried == {"test.p.unique_clean", "test.p.singular_on_raw"}  # a test no longer defined is not
+    assert refusal(nodes, edited, {"model.p.out": 3}, carried) == ""
+    # The model was edited too: it ran, so its test must run; a result from before is not taken.
+    both = [{"unique_id": "model.p.clean", "status": "success"}, *edited]
+    assert carried_tests(nodes, both, passed_before) == {"test.p.singular_on_raw"}
+    cause = refusal(nodes, both, {"model.p.out": 3}, carried_tests(nodes, both, passed_before))
+    assert "1 of them are not part of this invocation (for example test.p.unique_clean)" in cause
+    # A test the published build did not pass is never carried over.
+    assert "test.p.singular_on_raw" in refusal(nodes, edited, {"model.p.out": 3},
+                                               carried_tests(nodes, edited, ["test.p.unique_clean"]))
 
 
 def test_spark_publish_asks_the_same_gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,11 +40,11 @@ def test_make_build_skips_only_when_nothing_changed(clone_built: Project) -> Non
     assert "up_to_date: nothing to build: build " + build in same.stdout
     assert "Running with dbt" not in same.stdout and published(project) == build
 
-    # A reviewer's correction (a seed) changed: it builds.
+    # A reviewer's correction (a seed, one of dbt's files) changed: it builds what depends on it.
     with (project.root / "seeds" / "label_corrections.csv").open("a", encoding="utf-8") as f:
         f.write("6,mlops,reviewer@example.com,up-to-date test,2026-01-01 00:00:00\n")
     changed = make_build(project)
-    assert "up_to_date: building (inputs changed since the published build)" in changed.stdout
+    assert f"up_to_date: building (only dbt's files changed since build {build}" in changed.stdout
     assert "Running with dbt" in changed.stdout and published(project) != build
     assert project.query("select tag from labeled_projects where id = 6") == [("mlops",)]
     build = published(project)
@@ -57,6 +57,53 @@ def test_make_build_skips_only_when_nothing_changed(clone_built: Project) -> Non
     # FORCE=1 builds anyway.
     forced = make_build(project, "FORCE=1", LABELING_MEMORY_LIMIT="2GB")
     assert "Running with dbt" in forced.stdout and published(project) != build
+
+
+def test_make_build_after_an_edit_rebuilds_what_changed_and_equals_a_full_build(clone_built: Project) -> None:
+    """The edit loop: after one model is edited, make build runs dbt's state selection against
+    the published build (that model, what depends on it, and the progress row), takes the
+    published build's passing tests for the rest, and publishes what a full build publishes."""
+    project = clone_built
+    (project.root / ".venv").symlink_to(BIN.parent)
+    make_build(project)  # a full build, made by make build: it keeps its dbt manifest
+    state = project.root / ".build" / "published" / "current" / "state"
+    assert json.loads((state / "build.json").read_text())["rebuilt"] == "all"
+    model = project.root / "models" / "marts" / "labeled_projects.sql"
+    model.write_text(model.read_text() + "-- an edit\n")
+    edited = make_build(project)
+    assert "only dbt's files changed" in edited.stdout and "state:modified+" in edited.stdout
+    manifest = json.loads((project.root / "target" / "manifest.json").read_text())
+    expected, frontier = {"model.mwml_labeling.labeling_progress"}, ["model.mwml_labeling.labeled_projects"]
+    while frontier:
+        node = frontier.pop()
+        if node not in expected:
+            expected.add(node)
+            frontier += manifest["child_map"].get(node, [])
+    built = {r["unique_id"] for r in json.loads((project.root / "target" / "run_results.json").read_text())["results"]}
+    runnable = ("model.", "seed.", "snapshot.")
+    assert {n for n in built if n.startswith(runnable)} == {n for n in expected if n.startswith(runnable)}
+    assert "model.mwml_labeling.stg_madewithml__projects" not in built
+    record = json.loads((state / "build.json").read_text())
+    assert record["rebuilt"] == "modified" and record["invocation_id"] == published(project)
+    tests = {n for n, node in manifest["nodes"].items() if node["resource_type"] == "test"}
+    assert tests <= set(record["passed_tests"]) | {n for n in tests if not manifest["nodes"][n]["config"]["enabled"]}
+    after_edit = project.export_snapshot()
+
+    # dbt's own state selection, without make build's data fingerprint, carries no test over:
+    # the gate refuses, and nothing readers see changes.
+    model.write_text(model.read_text() + "-- another edit\n")
+    manual = project.dbt("build", "--select", "state:modified+", "--state", str(state))
+    assert manual.returncode != 0 and "are not part of this invocation" in manual.stdout
+    assert project.export_snapshot() == after_edit
+
+    # A full build of the same files publishes the same dataset, byte for byte.
+    full = make_build(project, "FORCE=1")
+    assert "up_to_date: building (FORCE=1)" in full.stdout
+
+    def dataset(snapshot: dict[str, str]) -> dict[str, str]:
+        return {name: digest for name, digest in snapshot.items() if name.startswith("labeled_projects.")}
+
+    assert dataset(project.export_snapshot()) == dataset(after_edit) and len(dataset(after_edit)) == 2
 
 
 def test_fingerprint_covers_files_raw_data_outside_and_settings(project: Project, tmp_path: Path) -> None:

@@ -1,40 +1,42 @@
-"""Skip a build whose inputs have not changed since the published build (``make build``).
+"""Decide what ``make build`` builds: nothing, what changed in dbt's files, or everything.
 
-``make build`` and ``make real`` run ``up_to_date.py check --save FILE`` first. It computes a
-fingerprint of everything a build reads and exits 0 ("up to date", nothing to do) when the
-published build was made from the same fingerprint and what it published is still as it wrote
-it; 1 otherwise. The build that follows gets the fingerprint in ``LABELING_INPUT_FINGERPRINT``
-and publishes it in its export manifests (``input_fingerprint``), in the same atomic switch as
-its database and files: the recorded fingerprint is always that of the published build's own
-inputs, whatever other ``make build`` ran (or was refused) meanwhile. ``make build FORCE=1``
-always builds; ``dbt build`` itself never skips (a build started without the variable records
-no fingerprint, so the next ``make build`` builds).
+``make build`` and ``make real`` run ``up_to_date.py check --save DIR`` first. It fingerprints
+everything a build reads, in two parts (``labeling.fingerprint.split``):
 
-The fingerprint (``labeling.fingerprint``) is the sha256 of:
+* **dbt's files**: ``models/``, ``macros/``, ``tests/``, ``seeds/``, ``snapshots/``,
+  ``analyses/``, which dbt parses into its manifest and compares with a previous one itself;
+* **the data and the rest**: the raw files (``LABELING_RAW_DIR``, inside the project or not)
+  and annotation exports, every other file of the project a build may read (``dbt_project.yml``,
+  the profile, the plugins...), every ``LABELING_*`` and ``DBT_*`` environment variable, the
+  installed Python packages; through symbolic links, what they point to.
 
-* the content of every file of the project that a build may read: every file under the project
-  folder except version control, virtual environments, dbt's ``target/`` and ``logs/``, the
-  builds (``.build/``), the exports, the benchmarks and the tests;
-* the raw files (``LABELING_RAW_DIR``) and annotation exports (``LABELING_ANNOTATIONS_DIR``)
-  when they lie outside the project or in one of the skipped folders (such as ``benchmarks/``);
-* through symbolic links, what they point to;
-* every ``LABELING_*`` and ``DBT_*`` environment variable;
-* the name and version of every installed Python distribution (dbt, DuckDB, scikit-learn...).
+and compares them with what the published build recorded (``.build/published/current/state/
+build.json``, published in the same atomic switch as its database and exports, so it is always
+the published build's own). Before anything is skipped, what is published is checked: every
+file the export manifests list (its sha256, its stable name) and the database file (the size
+and modification time its build published it with, and no pending write-ahead log).
 
-It is taken *before* the build: a file changed while a build runs makes the next check differ,
-so it rebuilds. Before it says "nothing to build", the check also verifies what is published:
-every file the export manifests list (its sha256, and its stable name in the export folder)
-and the database file (the size and modification time its build published it with, and no
-pending write-ahead log). Anything else rebuilds, saying why.
+* **Nothing changed**, and what is published is intact: exit 0, ``nothing to build``.
+* **Only dbt's files changed** (the edit loop), the published build is intact and kept its dbt
+  manifest: exit 1, and ``DIR/select`` holds ``--select state:modified+ labeling_progress
+  --state <published state>``: dbt rebuilds and tests what changed and what depends on it on a
+  copy of the published database (which holds everything else, as deferral would), plus the
+  progress row every build appends; the gate takes the published build's passing data tests
+  for what did not run (``labeling.publish.carried_tests``).
+* **Anything else** (data, settings, packages, no published build, ``--force``): exit 1 and an
+  empty ``DIR/select``: a full build.
 
-    python scripts/up_to_date.py check [--force] [--save FILE] && echo "nothing to build"
+``DIR/input`` and ``DIR/data`` receive the fingerprints, which the build records
+(``LABELING_INPUT_FINGERPRINT``, ``LABELING_DATA_FINGERPRINT``). ``dbt build`` itself never
+skips; a build started without them records none, so the next ``make build`` builds everything.
+
+    python scripts/up_to_date.py check [--force] [--save DIR] && echo "nothing to build"
     python scripts/up_to_date.py fingerprint
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -42,52 +44,59 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR / "plugins"))
 from labeling.paths import anchored  # noqa: E402
-from labeling.fingerprint import fingerprint as project_fingerprint  # noqa: E402
-from labeling.publish import published_database_changed, published_exports_changed  # noqa: E402
+from labeling.fingerprint import split  # noqa: E402
+from labeling.publish import (published_database_changed, published_exports_changed,  # noqa: E402
+                              published_record, published_state)
+
+#: What make build adds to the dbt models that changed and their descendants: the progress row
+#: every published build appends (``labeling_progress``), so that the result equals a full build's.
+ALWAYS = "labeling_progress"
 
 
 def fingerprint(root: Path = PROJECT_DIR, environ: dict[str, str] | None = None) -> str:
-    """The sha256 of everything a build of ``root`` reads (``labeling.fingerprint``)."""
-    return project_fingerprint(root, environ)
+    """The sha256 of everything a build of ``root`` reads (both parts of ``split``)."""
+    return split(root, environ)["input"]
 
 
-def _paths(root: Path, environ: dict[str, str]) -> tuple[Path, Path]:
-    return (anchored(environ.get("LABELING_EXPORT_DIR") or "exports", root),
-            anchored(environ.get("LABELING_DB_PATH") or "labeling.duckdb", root))
-
-
-def published_manifest(root: Path = PROJECT_DIR, environ: dict[str, str] | None = None) -> dict | None:
-    """The published build's export manifest, or None when there is none (or no database)."""
-    exports, database = _paths(root, dict(os.environ if environ is None else environ))
-    try:
-        manifest = json.loads((exports / "current" / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return manifest if database.is_file() and isinstance(manifest, dict) else None
-
-
-def check(root: Path = PROJECT_DIR, force: bool = False, save: Path | None = None) -> tuple[bool, str]:
-    """``(up to date, why)``. ``save``: write the fingerprint there, for the build to record.
-    ``force`` takes the fingerprint but always answers "not up to date"."""
+def check(root: Path = PROJECT_DIR, force: bool = False, save: Path | None = None) -> tuple[str, str]:
+    """``(plan, why)``: plan is ``""`` (nothing to build), ``"all"`` or ``"modified"``. ``save``: a
+    folder to write ``input``, ``data`` and ``select`` to (see the module docstring)."""
     environ = dict(os.environ)
-    current = fingerprint(root, environ)
+    prints = split(root, environ)
+    main = anchored(environ.get("LABELING_DB_PATH") or "labeling.duckdb", root)
+    exports = anchored(environ.get("LABELING_EXPORT_DIR") or "exports", root)
+    plan, why = _plan(prints, main, exports, force)
     if save is not None:
-        save.write_text(current, encoding="utf-8")
+        save.mkdir(parents=True, exist_ok=True)
+        (save / "input").write_text(prints["input"], encoding="utf-8")
+        (save / "data").write_text(prints["data"], encoding="utf-8")
+        state = published_state(main)
+        shown = state.relative_to(root) if state.is_relative_to(root) else state
+        (save / "select").write_text(f"--select state:modified+ {ALWAYS} --state {shown}"
+                                     if plan == "modified" else "", encoding="utf-8")
+    return plan, why
+
+
+def _plan(prints: dict[str, str], main: Path, exports: Path, force: bool) -> tuple[str, str]:
     if force:
-        return False, "FORCE=1"
-    manifest = published_manifest(root, environ)
-    if manifest is None:
-        return False, "no published build"
-    build = manifest.get("invocation_id")
-    if not manifest.get("input_fingerprint"):
-        return False, "the published build was not made by make build"
-    if manifest["input_fingerprint"] != current:
-        return False, "inputs changed since the published build"
-    exports, database = _paths(root, environ)
-    changed = published_exports_changed(exports) or published_database_changed(database)
+        return "all", "FORCE=1"
+    if not main.is_file():
+        return "all", "no published build"
+    record = published_record(main) or {}
+    build = record.get("invocation_id")
+    if not record.get("input_fingerprint"):
+        return "all", "the published build was not made by make build"
+    changed = published_exports_changed(exports) or published_database_changed(main)
     if changed:
-        return False, f"what build {build} published changed: {changed}"
-    return True, f"build {build} already built these inputs (same files, settings and packages)"
+        return "all", f"what build {build} published changed: {changed}"
+    if record["input_fingerprint"] == prints["input"]:
+        return "", f"build {build} already built these inputs (same files, settings and packages)"
+    if record.get("data_fingerprint") != prints["data"]:
+        return "all", "inputs changed since the published build"
+    if not (published_state(main) / "manifest.json").is_file():
+        return "all", f"dbt's files changed, and build {build} kept no dbt manifest to compare with"
+    return "modified", (f"only dbt's files changed since build {build}: dbt rebuilds what changed "
+                        "and what depends on it (state:modified+)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,16 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=("check", "fingerprint"),
                         help="check: exit 0 if up to date, 1 if a build is needed; fingerprint: print it")
     parser.add_argument("--force", action="store_true",
-                        help="check: take the fingerprint, but never answer up to date")
-    parser.add_argument("--save", type=Path, metavar="FILE",
-                        help="check: write the fingerprint to FILE (make build hands it to the build "
-                             "as LABELING_INPUT_FINGERPRINT)")
+                        help="check: take the fingerprints, but always plan a full build")
+    parser.add_argument("--save", type=Path, metavar="DIR",
+                        help="check: write the fingerprints (input, data) and the build's dbt "
+                             "selection (select) to DIR, for make build")
     args = parser.parse_args(argv)
     if args.action == "fingerprint":
         print(fingerprint())
         return 0
-    fresh, why = check(force=args.force, save=args.save)
-    if fresh:
+    plan, why = check(force=args.force, save=args.save)
+    if not plan:
         print(f"up_to_date: nothing to build: {why}. FORCE=1 builds anyway.")
         return 0
     print(f"up_to_date: building ({why})")

@@ -13,6 +13,11 @@
 
 ``exclude`` leaves folders out (the batch plan leaves out the raw folder's ``batches/``, which
 it compares batch by batch itself).
+
+``split(root)`` divides the same inputs in two for ``make build``'s edit loop: ``data``, all of
+the above but the folders dbt parses and compares between builds itself (``DBT_FOLDERS``), and
+``dbt``, those folders' files. When only ``dbt`` changed, dbt's state selection
+(``state:modified+`` against the published build's manifest) knows what to rebuild.
 """
 
 from __future__ import annotations
@@ -29,9 +34,13 @@ from labeling.publish import sha256_of
 #: Top-level folders a build never reads (or writes itself).
 SKIPPED_AT_TOP = {".git", "target", "logs", "exports", ".build", "benchmarks", "pytests", "ci-artifacts",
                   "docs-site", ".labelstudio", ".pytest_cache", ".ci", "spark"}
-#: Environment variables that are not inputs of a build: the fingerprint ``make build`` hands
-#: the build to record in its manifests (``scripts/up_to_date.py``).
-NOT_INPUTS = {"LABELING_INPUT_FINGERPRINT"}
+#: Environment variables that are not inputs of a build: the fingerprints ``make build`` hands
+#: the build to record (``scripts/up_to_date.py``).
+NOT_INPUTS = {"LABELING_INPUT_FINGERPRINT", "LABELING_DATA_FINGERPRINT"}
+#: The project's folders whose files dbt parses into its manifest and compares with a previous
+#: manifest itself (``state:modified``: code, configs, seeds' contents, the macros a node calls).
+#: Not ``dbt_project.yml`` (its vars and hooks are not compared node by node) nor ``docs/``.
+DBT_FOLDERS = ("models", "macros", "tests", "seeds", "snapshots", "analyses")
 #: Names skipped at any depth.
 SKIPPED_ANYWHERE = {"__pycache__", ".DS_Store"}
 
@@ -94,3 +103,18 @@ def fingerprint(root: Path, environ: Mapping[str, str] | None = None, exclude: I
     for dist in sorted((d.metadata["Name"] or "", d.version) for d in distributions()):
         add("dist", *dist)
     return digest.hexdigest()
+
+
+def split(root: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{"data": ..., "dbt": ..., "input": ...}``: the fingerprint of everything a build reads
+    but ``DBT_FOLDERS``; of the files in those folders; and of both together (what
+    ``fingerprint`` covers, hashed in two parts)."""
+    folders = [root / name for name in DBT_FOLDERS]
+    data = fingerprint(root, environ, exclude=folders)
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in project_files(folder, root):
+            digest.update(f"{path.relative_to(root)}\0{sha256_of(path) if path.exists() else os.readlink(path)}\n"
+                          .encode("utf-8", "surrogateescape"))
+    code = digest.hexdigest()
+    return {"data": data, "dbt": code, "input": hashlib.sha256(f"{data}:{code}".encode()).hexdigest()}

@@ -111,7 +111,7 @@ BLOCKING_STATUSES = ("error", "fail", "runtime error", "skipped")
 
 
 def refusal(nodes: dict[str, dict[str, Any]], results: list[dict[str, Any]],
-            row_counts: dict[str, int]) -> str:
+            row_counts: dict[str, int], carried: set[str] | frozenset[str] = frozenset()) -> str:
     """The gate: why a finished build must not be published, or '' when it may be. Both engines
     ask it once dbt has run every node: DuckDB's on-run-end hook (``labeling_refusal``, with
     dbt's ``graph`` and ``results``) and Spark's publish (``labeling.spark.publish``, with
@@ -122,7 +122,8 @@ def refusal(nodes: dict[str, dict[str, Any]], results: list[dict[str, Any]],
        ``labeling.raw_files.check_inputs``, run by DuckDB's on-run-start and Spark's ``prepare``);
     2. some node ran, and none errored, failed or was skipped (``BLOCKING_STATUSES``);
     3. every data test that checks an export or a node upstream of it ran in this invocation
-       (so ``dbt run``, or a selection that leaves tests out, never publishes);
+       (so ``dbt run``, or a selection that leaves tests out, never publishes), or is
+       ``carried`` over from the published build (``carried_tests``: ``make build``'s edit loop);
     4. no export is empty, unless its model sets ``allow_empty``.
 
     ``nodes``: dbt's nodes by unique id, in the manifest's shape (``resource_type``, ``name``,
@@ -141,7 +142,7 @@ def refusal(nodes: dict[str, dict[str, Any]], results: list[dict[str, Any]],
             continue
         gated = _upstream(nodes, uid) | {uid}
         missing = sorted(test for test, candidate in nodes.items() if candidate.get("resource_type") == "test"
-                         and test not in statuses and _checks(candidate, gated))
+                         and test not in statuses and test not in carried and _checks(candidate, gated))
         if missing:
             return (f"{node['name']} is an export gated by the data tests of the nodes it reads, but "
                     f"{len(missing)} of them are not part of this invocation (for example "
@@ -149,6 +150,20 @@ def refusal(nodes: dict[str, dict[str, Any]], results: list[dict[str, Any]],
         if row_counts.get(uid) == 0 and not node["config"].get("allow_empty"):
             return f"gated_export {node['name']}: the result has 0 rows; refusing to publish an empty export"
     return ""
+
+
+def carried_tests(nodes: dict[str, dict[str, Any]], results: list[dict[str, Any]],
+                  passed_before: list[str]) -> set[str]:
+    """The data tests a build may take from the published build instead of running them, for
+    rule 3 of ``refusal``: among ``passed_before`` (the tests the published build passed, its
+    ``build.json``), those that neither ran in this build nor read a node that did. The caller
+    hands ``passed_before`` only to a build that starts from the published build's database,
+    on the same data (the data fingerprint), with dbt's state selection against the published
+    build's manifest (so whatever changed since ran): then such a test would read what it read
+    when it passed."""
+    ran = {result["unique_id"] for result in results}
+    return {test for test in passed_before
+            if test in nodes and test not in ran and not (_upstream(nodes, test) & ran)}
 
 
 def _upstream(nodes: dict[str, dict[str, Any]], uid: str) -> set[str]:
@@ -474,14 +489,22 @@ class Generations:
             os.symlink(relative_link(version, build / EXPORTS_LINK), build / EXPORTS_LINK)
         return build
 
-    def create(self, name: str, database: Path | None, version: Path | None) -> Path:
-        """A new generation folder with the build's database and a link to its export version
-        (or to the version the current generation shows, when this build exported nothing)."""
+    def create(self, name: str, database: Path | None, version: Path | None,
+               state: dict[str, bytes] | None = None) -> Path:
+        """A new generation folder with the build's database, a link to its export version
+        (or to the version the current generation shows, when this build exported nothing)
+        and its ``state`` files (``STATE``)."""
         if version is None:
             current = self.current_build()
             if current is not None and (current / EXPORTS_LINK).exists():
                 version = (current / EXPORTS_LINK).resolve()
         build = self._new_build(name, database, version)
+        if state:
+            (build / STATE).mkdir()
+            for file_name, content in state.items():
+                (build / STATE / file_name).write_bytes(content)
+                fsync_path(build / STATE / file_name)
+            fsync_path(build / STATE)
         fsync_path(build)
         fsync_path(self.root)
         return build
@@ -509,6 +532,26 @@ class Generations:
 
 
 DATABASE_RECORD = "database.json"
+#: A published build's dbt state, in its generation folder (``.build/published/<build>/state/``):
+#: dbt's ``manifest.json`` of the build (when it left every node as its manifest describes it,
+#: so that ``--state`` compares with what is published) and ``build.json`` (its fingerprints
+#: and the data tests it passed).
+STATE = "state"
+BUILD_RECORD = "build.json"
+
+
+def published_state(main: Path) -> Path:
+    """The published build's state folder (through ``current``): ``dbt build --state`` reads it."""
+    return Generations(main).current / STATE
+
+
+def published_record(main: Path) -> dict[str, Any] | None:
+    """The published build's ``build.json``, or None (no published build, or one without it)."""
+    try:
+        record = json.loads((published_state(main) / BUILD_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def record_database(database: Path) -> None:
@@ -587,6 +630,8 @@ class Publication:
     keep_versions: int = 3
     name: str = ""
     version: Path | None = None
+    #: Files for the generation's ``state/`` folder (``STATE``): dbt's manifest, ``build.json``.
+    state: dict[str, bytes] = field(default_factory=dict)
     #: Set at the commit point: from then on the build is what readers see, whatever fails after.
     switched: bool = False
 
@@ -635,7 +680,7 @@ class Publication:
 
         generations = Generations(self.main, self.keep_versions)
         generations.adopt_existing(self.exports)
-        build = generations.create(self.name, self.database_copy, version)
+        build = generations.create(self.name, self.database_copy, version, self.state)
         if not self.main.is_symlink():
             replace_symlink(self.main, generations.main_link())
         shown = (build / EXPORTS_LINK).resolve() if (build / EXPORTS_LINK).is_symlink() else None
