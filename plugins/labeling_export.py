@@ -289,8 +289,8 @@ class Plugin(BasePlugin):
                 (staging / sub).mkdir(parents=True, exist_ok=True)
         elif action == "commit":
             # The fingerprint make build took of this build's inputs before it started
-            # (scripts/up_to_date.py): published with the build, so it is always the published
-            # build's own; a build started otherwise records none (and is never taken as up to date).
+            # (scripts/up_to_date.py), for readers of the manifest: which inputs made these
+            # files. make build itself compares with the generation's state/build.json.
             meta["input_fingerprint"] = os.environ.get("LABELING_INPUT_FINGERPRINT") or None
             meta["inputs"] = describe_inputs(
                 {name: anchored(path) for name, path in meta.get("inputs", {}).items()},
@@ -402,11 +402,10 @@ class Plugin(BasePlugin):
         ``"modified"`` build (``_state_build``) on the published build's data (the data
         fingerprint make build hands it equals the one the published build recorded)."""
         data = os.environ.get("LABELING_DATA_FINGERPRINT")
-        record = published_record(self.main) if self.main is not None else None
-        if not data or record is None or record.get("data_fingerprint") != data \
-                or self._state_build() != "modified":
+        if not data or self.main is None or self._state_build() != "modified":
             return []
-        return list(record.get("passed_tests") or [])
+        record = published_record(self.main) or {}
+        return list(record.get("passed_tests") or []) if record.get("data_fingerprint") == data else []
 
     def _state_files(self, build_id: str) -> dict[str, bytes]:
         """The generation's ``state/`` files: ``build.json`` (the fingerprints make build took
@@ -418,13 +417,15 @@ class Plugin(BasePlugin):
                   "data_fingerprint": os.environ.get("LABELING_DATA_FINGERPRINT") or None,
                   "passed_tests": self.passed_tests}
         files = {BUILD_RECORD: (json.dumps(record, indent=1) + "\n").encode()}
+        if record["rebuilt"] == "selection":
+            return files
         manifest = anchored(dbt_flag("TARGET_PATH") or "target") / "manifest.json"
         try:
             content = manifest.read_bytes()
             same = json.loads(content).get("metadata", {}).get("invocation_id") == build_id
         except (OSError, ValueError):
             same = False
-        if same and record["rebuilt"] != "selection":
+        if same:  # (another dbt command may have written target/ meanwhile: then none is kept)
             files["manifest.json"] = content
         return files
 

@@ -15,6 +15,7 @@ Spark, with no local database, the export folder's own ``current`` link is the c
     .build/published/current  -> <build>                   the one commit point
     .build/published/<build>/labeling.duckdb              that build's database
     .build/published/<build>/exports -> ../../../exports/versions/<version>
+    .build/published/<build>/state/  dbt's manifest.json of the build, build.json
     exports/current           -> ../.build/published/current/exports
     exports/labeled_projects.csv -> current/labeled_projects.csv   (every published name)
     exports/versions/<version>/   that build's files and manifest.json
@@ -32,8 +33,9 @@ order (the fault points of ``faults`` sit between the steps):
    manifests and are fsynced, then renamed to ``exports/versions/<version>/``; exports this
    build did not write are carried over from the current version (hard links), so a partial
    selection never drops a file.
-3. ``publish:generation``: ``.build/published/<build>/`` receives the database copy (a rename)
-   and a link to that version; the stable links (``labeling.duckdb``, ``exports/current``, the
+3. ``publish:generation``: ``.build/published/<build>/`` receives the database copy (a rename),
+   a link to that version and the build's dbt state (``state/``: dbt's manifest and
+   ``build.json``, which ``make build`` compares with next time); the stable links (``labeling.duckdb``, ``exports/current``, the
    file names) are created if missing. Nothing readers see has changed yet.
 4. ``publish:switched``: ``.build/published/current`` is pointed at the new build with one
    atomic ``rename`` and the folder is fsynced. This is the commit point.
