@@ -73,7 +73,8 @@ from labeling.faults import fault
 from labeling.paths import anchored, command, dbt_flag, project_dir, raw_dir, sql_string
 from labeling.publish import (BUILD_RECORD, BLOCKING_STATUSES, EXPORT_COPY_OPTIONS, ExportFolder,
                               ExportFolderError, Generations, Publication, StagedExport, carried_tests,
-                              describe_inputs, published_record, published_state, refusal)
+                              describe_inputs, published_record, published_state, refusal,
+                              remember_hashes, save_hashes)
 from labeling.workspace import BuildWorkspace, WorkspaceError
 
 WRITING_COMMANDS = {"build", "run", "seed", "snapshot", "test", "retry", "clone"}
@@ -133,6 +134,7 @@ class Plugin(BasePlugin):
             self._check_not_foreign_link(main)
             if self.workspace is None:
                 self.workspace = BuildWorkspace(main)
+                remember_hashes(self.workspace.root)  # the batch plan and export manifests hash the raw files
             try:
                 creds.path = str(self.workspace.acquire(command() or "build"))
             except WorkspaceError as exc:
@@ -339,6 +341,7 @@ class Plugin(BasePlugin):
             publication = self._publication(build_id)
             publication.state = self._state_files(build_id)
             done = publication.publish(nobody_wrote=self.workspace.changed_since_copy)
+            save_hashes()
         except Exception as exc:  # reported by on-run-end as the build's error
             if self.publication is not None and self.publication.switched:
                 # Past the commit point the new build is what readers see: say so, and what

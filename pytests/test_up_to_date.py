@@ -106,6 +106,41 @@ def test_make_build_after_an_edit_rebuilds_what_changed_and_equals_a_full_build(
     assert dataset(project.export_snapshot()) == dataset(after_edit) and len(dataset(after_edit)) == 2
 
 
+def test_a_file_is_hashed_again_only_when_it_changed(tmp_path: Path, monkeypatch) -> None:
+    """``make build``'s check and a build's batch plan and manifests read a raw file for its
+    sha256 only when it changed since it was last hashed, in this process or an earlier one
+    (``labeling.publish.remember_hashes``); an edit that keeps the size and resets the
+    modification time still changes the change time, and is hashed again."""
+    import hashlib
+
+    from labeling import publish
+
+    monkeypatch.setattr(publish, "_SHA256_SEEN", {})
+    monkeypatch.setattr(publish, "_hashes_folder", [])
+    monkeypatch.setattr(publish, "_SETTLED_NS", 0)
+    raw, cache = tmp_path / "projects.csv", tmp_path / ".build"
+    raw.write_bytes(b"id,title\n1,a\n")
+    publish.remember_hashes(cache)
+    assert publish.sha256_of(raw) == hashlib.sha256(b"id,title\n1,a\n").hexdigest()
+    publish.save_hashes()
+    saved = json.loads((cache / publish.HASHES_FILE).read_text())
+    assert list(saved) == [str(raw.resolve())]
+
+    # A later process: the saved hash is taken without reading the file (a planted value shows it).
+    saved[str(raw.resolve())][5] = "0" * 64
+    (cache / publish.HASHES_FILE).write_text(json.dumps(saved))
+    monkeypatch.setattr(publish, "_SHA256_SEEN", {})
+    monkeypatch.setattr(publish, "_hashes_folder", [])
+    publish.remember_hashes(cache)
+    assert publish.sha256_of(raw) == "0" * 64
+    # The same size, the modification time put back: the change time moved, so it is read again.
+    before = raw.stat()
+    time.sleep(0.01)
+    raw.write_bytes(b"id,title\n1,b\n")
+    os.utime(raw, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert publish.sha256_of(raw) == hashlib.sha256(b"id,title\n1,b\n").hexdigest()
+
+
 def test_fingerprint_covers_files_raw_data_outside_and_settings(project: Project, tmp_path: Path) -> None:
     sys.path.insert(0, str(project.root / "scripts"))
     try:

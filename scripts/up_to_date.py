@@ -14,7 +14,10 @@ and compares them with what the published build recorded (``.build/published/cur
 build.json``, published in the same atomic switch as its database and exports, so it is always
 the published build's own). Before anything is skipped, what is published is checked: every
 file the export manifests list (its sha256, its stable name) and the database file (the size
-and modification time its build published it with, and no pending write-ahead log).
+and modification time its build published it with, and no pending write-ahead log). A file is
+read for its sha256 only when it changed since it was last hashed (its inode, size, and
+modification and change times: ``labeling.publish.remember_hashes``), so a check costs the
+same on a 5e7-row dataset as on the sample.
 
 * **Nothing changed**, and what is published is intact: exit 0, ``nothing to build``.
 * **Only dbt's files changed** (the edit loop), the published build is intact and kept its dbt
@@ -46,7 +49,8 @@ sys.path.insert(0, str(PROJECT_DIR / "plugins"))
 from labeling.paths import anchored  # noqa: E402
 from labeling.fingerprint import split  # noqa: E402
 from labeling.publish import (published_database_changed, published_exports_changed,  # noqa: E402
-                              published_record, published_state)
+                              published_record, published_state, remember_hashes, save_hashes)
+from labeling.workspace import BUILD_DIR  # noqa: E402
 
 #: What make build adds to the dbt models that changed and their descendants: the progress row
 #: every published build appends (``labeling_progress``), so that the result equals a full build's.
@@ -62,10 +66,12 @@ def check(root: Path = PROJECT_DIR, force: bool = False, save: Path | None = Non
     """``(plan, why)``: plan is ``""`` (nothing to build), ``"all"`` or ``"modified"``. ``save``: a
     folder to write ``input``, ``data`` and ``select`` to (see the module docstring)."""
     environ = dict(os.environ)
-    prints = split(root, environ)
     main = anchored(environ.get("LABELING_DB_PATH") or "labeling.duckdb", root)
     exports = anchored(environ.get("LABELING_EXPORT_DIR") or "exports", root)
+    remember_hashes(main.parent / BUILD_DIR)  # a file unchanged since it was last hashed is not read
+    prints = split(root, environ)
     plan, why = _plan(prints, main, exports, force)
+    save_hashes()
     if save is not None:
         save.mkdir(parents=True, exist_ok=True)
         (save / "input").write_text(prints["input"], encoding="utf-8")

@@ -207,23 +207,68 @@ class ExportFolderError(RuntimeError):
     """The export folder holds files the project did not create; nothing was changed."""
 
 
-_SHA256_SEEN: dict[tuple[str, int, int, int, int], str] = {}
+#: Hashes already taken, by resolved path: ``[device, inode, size, mtime_ns, ctime_ns, sha256]``.
+#: An edit changes the change time even when it keeps the size and resets the modification time
+#: (``touch -r``), so an entry whose identity still matches is the file's content. Kept for the process, and across processes in
+#: ``HASHES_FILE`` once ``remember_hashes`` named its folder.
+_SHA256_SEEN: dict[str, list[Any]] = {}
+HASHES_FILE = "sha256-cache.json"
+_hashes_folder: list[Path] = []
+#: A hash is kept across processes only for a file untouched for this long (in ns) when it is
+#: saved: a file written in the same tick of a coarse clock may change without its times moving.
+_SETTLED_NS = 2_000_000_000
+
+
+def remember_hashes(folder: Path) -> None:
+    """Keep file hashes across processes in ``folder/HASHES_FILE`` (the build folder, ``.build/``):
+    load what an earlier process saved, and ``save_hashes`` writes it back. ``make build`` with
+    nothing changed and a build's batch plan and export manifest then read a large raw file
+    only when it changed, not on every run."""
+    if _hashes_folder == [folder]:
+        return
+    _hashes_folder[:] = [folder]
+    try:
+        saved = json.loads((folder / HASHES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(saved, dict):
+        for key, entry in saved.items():
+            _SHA256_SEEN.setdefault(key, entry)
+
+
+def save_hashes() -> None:
+    """Write the settled hashes of this process (and of earlier ones) to the folder
+    ``remember_hashes`` named, atomically; never raises (the file is a shortcut, not a record)."""
+    if not _hashes_folder:
+        return
+    folder = _hashes_folder[0]
+    now = dt.datetime.now(dt.timezone.utc).timestamp() * 1e9
+    settled = {key: entry for key, entry in _SHA256_SEEN.items() if now - max(entry[3], entry[4]) > _SETTLED_NS}
+    tmp = folder / f".{HASHES_FILE}.{os.getpid()}.tmp"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(settled), encoding="utf-8")
+        os.replace(tmp, folder / HASHES_FILE)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def sha256_of(path: Path) -> str:
-    """The hex sha256 of a file, read in 1 MiB chunks. Remembered for this process by the
-    file's identity, size and modification time, so a build that hashes a large raw file for
-    its batch plan and again for its export manifest reads it once."""
+    """The hex sha256 of a file, read in 1 MiB chunks; taken again only when the file's identity
+    changed since it was last hashed (``_SHA256_SEEN``): in this process, or in an earlier one
+    when ``remember_hashes`` is on."""
     stat = path.stat()
-    identity = (str(path.resolve()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    if identity in _SHA256_SEEN:
-        return _SHA256_SEEN[identity]
+    key = str(path.resolve())
+    identity = [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+    seen = _SHA256_SEEN.get(key)
+    if seen is not None and seen[:5] == identity:
+        return str(seen[5])
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    _SHA256_SEEN[identity] = digest.hexdigest()
-    return _SHA256_SEEN[identity]
+    _SHA256_SEEN[key] = [*identity, digest.hexdigest()]
+    return digest.hexdigest()
 
 
 def fsync_path(path: Path) -> None:
