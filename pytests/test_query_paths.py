@@ -167,28 +167,32 @@ def test_query_script_help() -> None:
 
 
 def harlequin_run(project: Project, sql: str) -> str:
+    """Run ``sql`` in harlequin inside tmux and return the screen. Each run has its own tmux
+    server, on a socket beside the project (``-S``): on a shared server, a session started just
+    as the last one is killed can meet a server on its way out ("server exited unexpectedly")."""
     session = f"hq{os.getpid()}{abs(hash(sql)) % 10000}"
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "50", "-c", str(project.root),
+    tmux = ["tmux", "-S", str(project.root.parent / f"{session}.tmux")]
+    subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "200", "-y", "50", "-c", str(project.root),
                     f"{shlex.quote(str(HARLEQUIN))} --read-only labeling.duckdb"], check=True)
     try:
         screen = ""
         for _ in range(60):
             time.sleep(0.5)
-            screen = subprocess.run(["tmux", "capture-pane", "-t", session, "-p"], capture_output=True, text=True).stdout
+            screen = subprocess.run([*tmux, "capture-pane", "-t", session, "-p"], capture_output=True, text=True).stdout
             if "Run Query" in screen:
                 break
         time.sleep(2.5)  # the editor takes keys a moment after the screen is drawn
-        subprocess.run(["tmux", "send-keys", "-t", session, "-l", sql], check=True)
+        subprocess.run([*tmux, "send-keys", "-t", session, "-l", sql], check=True)
         time.sleep(1)
-        subprocess.run(["tmux", "send-keys", "-t", session, "C-j"], check=True)
+        subprocess.run([*tmux, "send-keys", "-t", session, "C-j"], check=True)
         for _ in range(60):
             time.sleep(0.5)
-            screen = subprocess.run(["tmux", "capture-pane", "-t", session, "-p"], capture_output=True, text=True).stdout
+            screen = subprocess.run([*tmux, "capture-pane", "-t", session, "-p"], capture_output=True, text=True).stdout
             if "executed successfully" in screen or "rror" in screen:
                 break
         return screen
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
 
 
 @pytest.mark.parametrize("index", range(5))
