@@ -71,8 +71,8 @@ from dbt.adapters.duckdb.utils import TargetConfig
 from labeling import annotations, batches, raw_files
 from labeling.faults import fault
 from labeling.paths import anchored, command, dbt_flag, project_dir, raw_dir, sql_string
-from labeling.publish import (BUILD_RECORD, BLOCKING_STATUSES, EXPORT_COPY_OPTIONS, ExportFolder,
-                              ExportFolderError, Generations, Publication, StagedExport, carried_tests,
+from labeling.publish import (BUILD_RECORD, BLOCKING_STATUSES, EDIT_SELECTION, EXPORT_COPY_OPTIONS, MANIFEST,
+                              ExportFolder, ExportFolderError, Generations, Publication, StagedExport, carried_tests,
                               describe_inputs, published_record, published_state, refusal,
                               remember_hashes, save_hashes)
 from labeling.workspace import BuildWorkspace, WorkspaceError
@@ -395,7 +395,7 @@ class Plugin(BasePlugin):
         if not selected:
             return "all"
         state = getattr(flags, "STATE", None)
-        if "state:modified+" in selected and state and \
+        if EDIT_SELECTION[0] in selected and state and \
                 Path(state).resolve() == published_state(self.main).resolve():
             return "modified"
         return ""
@@ -422,14 +422,14 @@ class Plugin(BasePlugin):
         files = {BUILD_RECORD: (json.dumps(record, indent=1) + "\n").encode()}
         if record["rebuilt"] == "selection":
             return files
-        manifest = anchored(dbt_flag("TARGET_PATH") or "target") / "manifest.json"
+        manifest = anchored(dbt_flag("TARGET_PATH") or "target") / MANIFEST
         try:
             content = manifest.read_bytes()
             same = json.loads(content).get("metadata", {}).get("invocation_id") == build_id
         except (OSError, ValueError):
             same = False
         if same:  # (another dbt command may have written target/ meanwhile: then none is kept)
-            files["manifest.json"] = content
+            files[MANIFEST] = content
         return files
 
     def _discard_staging(self) -> None:

@@ -48,14 +48,10 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR / "plugins"))
 from labeling.paths import anchored  # noqa: E402
 from labeling.fingerprint import split  # noqa: E402
-from labeling.publish import (published_database_changed, published_exports_changed,  # noqa: E402
-                              published_record, published_state, remember_hashes, save_hashes)
+from labeling.publish import (EDIT_SELECTION, MANIFEST, published_database_changed,  # noqa: E402
+                              published_exports_changed, published_record, published_state,
+                              remember_hashes, save_hashes)
 from labeling.workspace import BUILD_DIR  # noqa: E402
-
-#: What make build adds to the dbt models that changed and their descendants: the progress row
-#: every published build appends (``labeling_progress``), so that the result equals a full build's.
-ALWAYS = "labeling_progress"
-
 
 def fingerprint(root: Path = PROJECT_DIR, environ: dict[str, str] | None = None) -> str:
     """The sha256 of everything a build of ``root`` reads (both parts of ``split``)."""
@@ -78,7 +74,7 @@ def check(root: Path = PROJECT_DIR, force: bool = False, save: Path | None = Non
         (save / "data").write_text(prints["data"], encoding="utf-8")
         state = published_state(main)
         shown = state.relative_to(root) if state.is_relative_to(root) else state
-        (save / "select").write_text(f"--select state:modified+ {ALWAYS} --state {shown}"
+        (save / "select").write_text(f"--select {' '.join(EDIT_SELECTION)} --state {shown}"
                                      if plan == "modified" else "", encoding="utf-8")
     return plan, why
 
@@ -99,7 +95,7 @@ def _plan(prints: dict[str, str], main: Path, exports: Path, force: bool) -> tup
         return "", f"build {build} already built these inputs (same files, settings and packages)"
     if record.get("data_fingerprint") != prints["data"]:
         return "all", "inputs changed since the published build"
-    if not (published_state(main) / "manifest.json").is_file():
+    if not (published_state(main) / MANIFEST).is_file():
         return "all", f"dbt's files changed, and build {build} kept no dbt manifest to compare with"
     return "modified", (f"only dbt's files changed since build {build}: dbt rebuilds what changed "
                         "and what depends on it (state:modified+)")

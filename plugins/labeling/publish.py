@@ -585,6 +585,10 @@ DATABASE_RECORD = "database.json"
 #: and the data tests it passed).
 STATE = "state"
 BUILD_RECORD = "build.json"
+#: The selection of make build's edit loop (``scripts/up_to_date.py`` runs it; the plugin
+#: recognises it): what dbt finds changed since the published state and what depends on it, and
+#: the progress row every published build appends.
+EDIT_SELECTION = ("state:modified+", "labeling_progress")
 
 
 def published_state(main: Path) -> Path:
