@@ -56,8 +56,13 @@ def test_a_new_batch_is_applied_incrementally_and_equals_a_full_build(project: P
                 "2002,2021-03-02 10:00:00,Sales forecasting,ARIMA against gradient boosting.\n"
                 "2003,2021-03-03 10:00:00,Untagged,Nobody tagged this yet.\n",
                 "2001,natural-language-processing\n2002,time-series\n141,mlops\n")
-    second = project.build(**READ_CSV)
+    # The incremental build joins in pieces of 10 rows (labeling_pieces); the full build below
+    # in one: the tables are the same. The setting is not an input, so the plan stays incremental.
+    second = project.build(**READ_CSV, LABELING_PIECE_ROWS="10")
     assert "incremental build (only new batches); reading 2026-12-01" in plan_line(second)
+    compiled = project.root / "target" / "compiled" / "mwml_labeling" / "models"
+    assert (compiled / "marts" / "labeled_projects.sql").read_text().count("union all") == 5
+    assert (compiled / "intermediate" / "int_label_decisions.sql").read_text().count("union all") == 5
     assert project.query("select batch, raw_file, n_rows, applied_in_mode from raw_batches order by all") == [
         ("2026-12-01", "projects.csv", 3, "incremental"), ("2026-12-01", "tags.csv", 3, "incremental"),
         ("initial", "projects.csv", 48, "full"), ("initial", "tags.csv", 47, "full")]
@@ -195,6 +200,9 @@ def test_the_plan_says_why_a_build_is_full(tmp_path: Path) -> None:
     environ["LABELING_MEMORY_LIMIT"] = "8GB"
     assert decide(applied)["reason"].startswith("the project, the initial raw files")
     del environ["LABELING_MEMORY_LIMIT"]
+    environ["LABELING_PIECE_ROWS"] = "7"  # how the joins run, not what they give: no rebuild
+    assert decide(applied)["mode"] == "incremental"
+    del environ["LABELING_PIECE_ROWS"]
     (folder / "tags.csv").write_text("id,tag\n1,time-series\n")
     changed = decide(applied)
     assert changed["reason"] == "batch 0001 (tags.csv) changed since it was applied (batches are append-only)"

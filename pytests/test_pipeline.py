@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from conftest import REPO, Project, run_script
+from conftest import PIPELINE_ONLY, REPO, Project, run_script
 
 TAGS = {
     "natural-language-processing", "computer-vision", "mlops",
@@ -59,6 +59,24 @@ def test_sample_build_database_and_parquet_agree(built_sample: Project) -> None:
     titles = {r[2] for r in rows}
     assert "Another Unlabeled Project" not in titles
     assert "Untagged Idea: Tabular AutoML" not in titles
+
+
+def test_joins_in_pieces_give_the_same_tables(clone_built: Project, built_sample: Project) -> None:
+    """``LABELING_PIECE_ROWS`` cuts the two joins of every raw row into pieces of that many rows
+    (``labeling_pieces``: ranges of project ids, of raw rows); at 7 rows the sample's 48 raw
+    projects make 7 pieces, and the tables and the export are those of the one-piece build."""
+    clone_built.build(*PIPELINE_ONLY, LABELING_PIECE_ROWS="7")
+    [(n_projects,)] = clone_built.query("select count(*) from staging.stg_madewithml__projects")
+    pieces = -(-n_projects // 7)
+    assert pieces >= 7
+    compiled = clone_built.root / "target" / "compiled" / "mwml_labeling" / "models"
+    for model in ("marts/labeled_projects.sql", "intermediate/int_label_decisions.sql"):
+        assert (compiled / model).read_text().count("union all") == pieces - 1, model
+    for table in ("intermediate.int_label_decisions", "main.labeled_projects"):
+        sql = f"select * from {table} order by all"
+        assert clone_built.query(sql) == built_sample.query(sql), table
+    for name in ("labeled_projects.csv", "labeled_projects.parquet"):
+        assert (clone_built.exports / name).read_bytes() == (built_sample.exports / name).read_bytes()
 
 
 def test_manifest_describes_the_export(built_sample: Project) -> None:

@@ -35,8 +35,9 @@ from labeling.publish import sha256_of
 SKIPPED_AT_TOP = {".git", "target", "logs", "exports", ".build", "benchmarks", "pytests", "ci-artifacts",
                   "docs-site", ".labelstudio", ".pytest_cache", ".ci", "spark"}
 #: Environment variables that are not inputs of a build: the fingerprints ``make build`` hands
-#: the build to record (``scripts/up_to_date.py``).
-NOT_INPUTS = {"LABELING_INPUT_FINGERPRINT", "LABELING_DATA_FINGERPRINT"}
+#: the build to record (``scripts/up_to_date.py``), and ``LABELING_PIECE_ROWS``, which changes
+#: how the big joins run (``labeling_pieces``), never what they give.
+NOT_INPUTS = {"LABELING_INPUT_FINGERPRINT", "LABELING_DATA_FINGERPRINT", "LABELING_PIECE_ROWS"}
 #: The project's folders whose files dbt parses into its manifest and compares with a previous
 #: manifest itself (``state:modified``: code, configs, seeds' contents, the macros a node calls).
 #: Not ``dbt_project.yml`` (its vars and hooks are not compared node by node) nor ``docs/``.
