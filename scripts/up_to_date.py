@@ -53,6 +53,7 @@ from labeling.publish import (EDIT_SELECTION, MANIFEST, published_database_chang
                               remember_hashes, save_hashes)
 from labeling.workspace import BUILD_DIR  # noqa: E402
 
+
 def fingerprint(root: Path = PROJECT_DIR, environ: dict[str, str] | None = None) -> str:
     """The sha256 of everything a build of ``root`` reads (both parts of ``split``)."""
     return split(root, environ)["input"]
