@@ -68,17 +68,8 @@ project_rows as (
         projects.batch,
         projects.raw_row_number,
         projects.project_id,
-        -- Labeled when the project has a final label: its tag, or one from annotations or a
-        -- reviewer (label_source says which), even without a tag of its own.
-        case
-            when ids_to_list.label_source is not null then 'labeled'
-            else 'left_out'
-        end as outcome,
-        case
-            when ids_to_list.label_source is not null then null
-            when ids_to_list.n_tag_rows = 0 then 'no_tag_row'
-            when ids_to_list.n_tags = 0 then 'empty_tag'
-        end as reason,
+        ids_to_list.project_outcome as outcome,
+        ids_to_list.project_reason as reason,
         ids_to_list.label_source,
         ids_to_list.project_row_issues as issues,
         projects.created_on,

@@ -16,16 +16,6 @@ id_outcomes as (
 
     select
         *,
-        case
-            when n_project_rows = 0 then null
-            when label_source is not null then 'labeled'
-            else 'left_out'
-        end as project_outcome,
-        case
-            when n_project_rows = 0 or label_source is not null then null
-            when n_tag_rows = 0 then 'no_tag_row'
-            when n_tags = 0 then 'empty_tag'
-        end as project_reason,
         {{ labeling_list_length('project_row_issues') }} > 0 as project_rows_have_issues,
         {{ labeling_list_length('tag_row_issues') }} > 0 as tag_rows_have_issues
 

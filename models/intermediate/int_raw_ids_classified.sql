@@ -94,8 +94,8 @@ classified as (
 
     select
         counted.*,
-        -- Labeled when the project has a final label: its tag, or one from annotations or a
-        -- reviewer (label_source says which), even without a tag of its own.
+        -- A final label: its tag, or one from annotations or a reviewer (label_source says
+        -- which), even without a tag of its own.
         {{ labeling_label_source(
             'corrected.project_id',
             'consensus.consensus_tag',
@@ -112,6 +112,19 @@ classified as (
 
 select
     *,
+    -- What becomes of this id's projects.csv rows, defined here once (raw_row_outcomes counts
+    -- them, raw_row_audit lists them): labeled when the project has a final label, else left
+    -- out, with the reason (as the lesson's inner join and tag.notnull() filter).
+    case
+        when n_project_rows = 0 then null
+        when label_source is not null then 'labeled'
+        else 'left_out'
+    end as project_outcome,
+    case
+        when n_project_rows = 0 or label_source is not null then null
+        when n_tag_rows = 0 then 'no_tag_row'
+        when n_tags = 0 then 'empty_tag'
+    end as project_reason,
     -- Blocking issues of every projects.csv row with this id.
     {{ labeling_issue_list([
         ('n_project_rows > 1', 'duplicate_project_id'),
