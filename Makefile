@@ -24,18 +24,44 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build real report test test-deps lint pytest docs docs-build harlequin harlequin-setup labelstudio labelstudio-setup spark-setup analyses clean
+.PHONY: help setup lock build real report test test-deps lint pytest docs docs-build harlequin harlequin-setup labelstudio labelstudio-setup spark-setup analyses clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(BIN)/dbt: requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+# Every venv installs from its lock, locks/<venv>.txt (every distribution, at the version the
+# suite passed with): a new venv gets the lock's pip, setuptools and wheel, then its
+# requirements file constrained by the lock, built with those pinned setuptools (no build
+# isolation: no build dependency floats either); scripts/lock.py check then fails if the
+# install resolved anything the lock does not list. `make lock test` refreshes every lock and
+# runs the suite on the new versions.
+define locked_venv
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install --quiet -c $(3) pip setuptools wheel
+	$(1)/bin/pip install --quiet --no-build-isolation -r $(2) -c $(3)
+	$(1)/bin/python scripts/lock.py check $(3)
 	@touch $@
+endef
+# venv:requirements file, for make lock; the lock of .venv-x is locks/venv-x.txt.
+LOCKED_VENVS := .venv:requirements.txt .venv-harlequin:requirements-harlequin.txt \
+	.venv-labelstudio:requirements-labelstudio.txt .venv-spark:requirements-spark.txt
 
-setup: $(BIN)/dbt ## Create .venv and install the pinned requirements
+$(BIN)/dbt: requirements.txt locks/venv.txt pyproject.toml
+	$(call locked_venv,$(VENV),requirements.txt,locks/venv.txt)
+
+setup: $(BIN)/dbt ## Create .venv and install it from its lock (locks/venv.txt)
+
+lock: ## Re-resolve every venv's requirements file at today's releases into locks/ (then make test)
+	@set -e; for pair in $(LOCKED_VENVS); do \
+	  venv=$${pair%%:*}; requirements=$${pair#*:}; tmp=$$(mktemp -d); \
+	  echo "lock: resolving $$requirements for $$venv"; \
+	  $(PYTHON) -m venv "$$tmp/venv"; \
+	  "$$tmp/venv/bin/pip" install --quiet --upgrade pip setuptools wheel; \
+	  "$$tmp/venv/bin/pip" install --quiet --no-build-isolation -r "$$requirements"; \
+	  "$$tmp/venv/bin/python" scripts/lock.py write "locks/$${venv#.}.txt" --requirements "$$requirements"; \
+	  rm -rf "$$tmp"; \
+	done
 
 # make build and make real build only what changed since the published build
 # (scripts/up_to_date.py): nothing when nothing it reads changed and what it published is
@@ -106,29 +132,21 @@ docs: docs-build ## Build the docs, then serve them on http://localhost:8080 (Ct
 analyses: setup ## Compile the saved queries of analyses/ into target/compiled/.../analyses/
 	$(BIN)/dbt compile --select "resource_type:analysis" --quiet
 
-.venv-harlequin/bin/harlequin: requirements-harlequin.txt
-	$(PYTHON) -m venv .venv-harlequin
-	.venv-harlequin/bin/pip install --quiet -r requirements-harlequin.txt
-	@touch $@
+.venv-harlequin/bin/harlequin: requirements-harlequin.txt locks/venv-harlequin.txt
+	$(call locked_venv,.venv-harlequin,requirements-harlequin.txt,locks/venv-harlequin.txt)
 
 harlequin-setup: .venv-harlequin/bin/harlequin ## Install harlequin in its own venv (.venv-harlequin)
 
 harlequin: harlequin-setup ## Open labeling.duckdb read-only in harlequin, the terminal SQL IDE
 	.venv-harlequin/bin/harlequin --read-only labeling.duckdb
 
-.venv-spark/bin/dbt: requirements-spark.txt pyproject.toml
-	$(PYTHON) -m venv .venv-spark
-	.venv-spark/bin/pip install --quiet --upgrade pip
-	.venv-spark/bin/pip install --quiet -r requirements-spark.txt
-	@touch $@
+.venv-spark/bin/dbt: requirements-spark.txt locks/venv-spark.txt pyproject.toml
+	$(call locked_venv,.venv-spark,requirements-spark.txt,locks/venv-spark.txt)
 
 spark-setup: .venv-spark/bin/dbt ## Install dbt-spark and PySpark in their own venv (.venv-spark; Spark runs on the machine's JDK 17)
 
-.venv-labelstudio/bin/label-studio: requirements-labelstudio.txt
-	$(PYTHON) -m venv .venv-labelstudio
-	.venv-labelstudio/bin/pip install --quiet --upgrade pip
-	.venv-labelstudio/bin/pip install --quiet -r requirements-labelstudio.txt
-	@touch $@
+.venv-labelstudio/bin/label-studio: requirements-labelstudio.txt locks/venv-labelstudio.txt
+	$(call locked_venv,.venv-labelstudio,requirements-labelstudio.txt,locks/venv-labelstudio.txt)
 
 labelstudio-setup: .venv-labelstudio/bin/label-studio ## Install Label Studio in its own venv (.venv-labelstudio)
 
