@@ -45,12 +45,18 @@ def _editable(dist: metadata.Distribution) -> bool:
 
 
 def installed() -> dict[str, str]:
-    """Every distribution of the running interpreter but editable ones: name -> version."""
+    """Every distribution installed in the running interpreter's environment (``sys.prefix``)
+    but editable ones (the project, ``-e .``): name -> version. Metadata found elsewhere on the
+    path (an ``.egg-info`` an editable install left in the project folder) is not installed."""
+    prefix = Path(sys.prefix).resolve()
+    dists = [d for d in metadata.distributions() if d.metadata["Name"]
+             and Path(str(d.locate_file(""))).resolve().is_relative_to(prefix)]
+    editable = {canonical(d.metadata["Name"]) for d in dists if _editable(d)}
     found: dict[str, str] = {}
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if name and not _editable(dist):
-            found.setdefault(canonical(name), dist.version)
+    for dist in dists:
+        name = canonical(dist.metadata["Name"])
+        if name not in editable:
+            found.setdefault(name, dist.version)
     return found
 
 
