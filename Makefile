@@ -73,7 +73,7 @@ define checked_build
 	@plan=$$(mktemp -d); trap 'rm -rf "$$plan"' EXIT; \
 	if $(1) $(BIN)/python scripts/up_to_date.py check --save "$$plan" $(if $(FORCE),--force); then exit 0; fi; \
 	set -e; \
-	if [ ! -s "$$plan/select" ]; then $(1) $(BIN)/python scripts/check_raw.py; fi; \
+	case "$$(cat "$$plan/select")" in *--state*) ;; *) $(1) $(BIN)/python scripts/check_raw.py;; esac; \
 	$(1) LABELING_INPUT_FINGERPRINT="$$(cat "$$plan/input")" LABELING_DATA_FINGERPRINT="$$(cat "$$plan/data")" \
 		$(BIN)/dbt build $$(cat "$$plan/select")
 endef

@@ -203,6 +203,23 @@ def test_every_annotation_is_accounted_for(project: Project, tmp_path: Path) -> 
      "label_studio/twice.json task 1 (Label Studio id 1): the key 'id' appears twice in data"),
     ("a Label Studio CSV export", lambda f: (f / "label_studio" / "project-1.csv").write_text("id,tag\n"),
      "label_studio/project-1.csv: a Label Studio CSV export is not read: export the project as JSON"),
+    ("a Prodigy time beyond any date", lambda f: (f / "prodigy" / "t.jsonl").write_text(
+        '{"answer": "accept", "meta": {"id": 6}, "accept": ["mlops"], "_timestamp": 1e20}\n'),
+     "prodigy/t.jsonl line 1: has _timestamp 1e+20, outside the times an annotation can have"),
+    ("a Label Studio time before year 1 in UTC", lambda f: (f / "label_studio" / "t.json").write_text(json.dumps(
+        [{"id": 1, "data": {"id": 6}, "annotations": [{"id": 1, "completed_by": 1, "result": [],
+                                                       "updated_at": "0001-01-01T00:00:00+01:00"}]}])),
+     "t.json task 1 (Label Studio id 1), annotation 1: has updated_at '0001-01-01T00:00:00+01:00', outside"),
+    ("NaN", lambda f: (f / "label_studio" / "nan.json").write_text(
+        '[{"id": 1, "data": {"id": 6}, "annotations": [{"id": 1, "completed_by": 1, "result": [], "lead_time": NaN}]}]'),
+     "nan.json task 1 (Label Studio id 1): annotations[0].lead_time is NaN, which is not a finite number"),
+    ("Infinity", lambda f: (f / "doccano" / "inf.jsonl").write_text(
+        '{"text": "x", "label": ["mlops"], "meta": {"id": 6}, "score": -Infinity}\n'),
+     "doccano/inf.jsonl line 1: score is -Infinity, which is not a finite number"),
+    ("user numbers of two instances", lambda f: [(f / "label_studio" / name).write_text(json.dumps(
+        [{"id": 1, "data": {"id": pid}, "annotations": [{"id": 1, "completed_by": 1, "result": []}]}]))
+        for name, pid in (("a.json", 6), ("b.json", 9))],
+     "they come from at least two Label Studio instances (annotation id 1 is one annotation in label_studio/a.json"),
     ("a result that is not a tag", lambda f: (f / "label_studio" / "spans.json").write_text(json.dumps(
         [{"id": 1, "data": {"id": 6}, "annotations": [{"id": 1, "completed_by": 1, "result": [
             {"type": "labels", "value": {"start": 0, "end": 3, "labels": ["mlops"]}}]}]}])),
@@ -292,11 +309,68 @@ def test_one_reading_refuses_what_parsers_disagree_on_and_every_stray_entry(tmp_
     # A named folder that is not there is refused; the default one may be absent.
     assert "does not exist" in read_folder(tmp_path / "typo", "data/anotations", named=True).problems[0]
     assert read_folder(tmp_path / "typo", "data/annotations").problems == []
-    # User numbers from two Label Studio instances (the same annotation id, another task) are
-    # ambiguous: user 1 of one instance is not user 1 of the other.
-    problems, _ = reading({"label_studio/a.json": json.dumps([_ls_task(6, [_ls_annotation(1, 1, choices_result("mlops"))])]),
-                           "label_studio/b.json": json.dumps([_ls_task(9, [_ls_annotation(1, 1, choices_result("mlops"))])])})
-    assert "both hold annotation id 1, for another project or user" in problems[0]
+    # Out-of-range times, non-finite numbers and negative lead times are refused by place.
+    for line, says in (('"_timestamp": 1790000000000', "has _timestamp 1790000000000, outside the times"),
+                       ('"_timestamp": -1', "has _timestamp -1, outside the times"),
+                       ('"x": NaN', "line 1: x is NaN, which is not a finite number"),
+                       ('"x": 1e999', "line 1: x is 1e999, which is not a finite number"),
+                       ('"x": ' + "9" * 5000, "line 1 column 1: not valid JSON: a number too large to read")):
+        problems, _ = reading({"prodigy/p.jsonl": '{"answer": "accept", "meta": {"id": 6}, "accept": ["mlops"], '
+                                                  + line + "}\n"})
+        assert len(problems) == 1 and says in problems[0], problems
+    problems, _ = reading({"label_studio/x.json": json.dumps([_ls_task(6, [_ls_annotation(1, 3, [], "2026-11-01T10:00:00Z")
+                                                                           | {"lead_time": -4}])])})
+    assert "has lead_time -4; expected a duration in seconds, a finite number of at least 0" in problems[0]
+
+
+def test_one_person_is_one_annotator(tmp_path: Path) -> None:
+    """A Label Studio user number names a person within its instance: with the email it comes
+    with in any file of that instance, it is that email; where the files cannot say who a bare
+    number is, they are refused with what was found (several instances, or nothing shared)."""
+    from labeling.annotations import read_folder
+
+    def reading(files: dict[str, list[dict]]) -> tuple[list[str], list[tuple[str, str]]]:
+        folder = tmp_path / f"case{len(list(tmp_path.iterdir()))}"
+        for name, tasks in files.items():
+            (folder / "label_studio").mkdir(parents=True, exist_ok=True)
+            (folder / "label_studio" / name).write_text(json.dumps(tasks))
+        found = read_folder(folder, "ann")
+        return found.problems, [(r["source_file"].split("/")[1], r["annotator"]) for r in found.records]
+
+    alice = {"id": 1, "email": "alice@x"}
+    first = _ls_annotation(11, alice, choices_result("mlops")) | {"created_at": "2026-11-01T09:00:00Z"}
+    # One instance (b.json holds annotation 11 of a.json again), bare numbers in b.json: alice.
+    problems, annotators = reading({
+        "a.json": [_ls_task(6, [first])],
+        "b.json": [_ls_task(6, [first | {"completed_by": 1}]),
+                   _ls_task(9, [_ls_annotation(12, 1, choices_result("mlops"))], task_id=2)]})
+    assert problems == [] and annotators == [("a.json", "alice@x"), ("b.json", "alice@x"), ("b.json", "alice@x")]
+    # A number no email names, in one instance, stays the instance's user number.
+    problems, annotators = reading({"a.json": [_ls_task(6, [first, _ls_annotation(12, 2, choices_result("mlops"))])]})
+    assert problems == [] and annotators == [("a.json", "alice@x"), ("a.json", "label_studio:user:2")]
+    # Nothing shared: nothing says b.json's user 1 is, or is not, alice.
+    problems, _ = reading({"a.json": [_ls_task(6, [first])],
+                           "b.json": [_ls_task(6, [_ls_annotation(40, 1, choices_result("mlops"))], task_id=7)]})
+    assert len(problems) == 1 and ("ann/label_studio/: 2 files, and nothing in them shows that they come from one "
+                                   "Label Studio instance") in problems[0]
+    assert "label_studio/b.json (user 1). Re-export these files with the users' emails" in problems[0]
+    # Annotation 1 is another annotation in each file: two instances, two user 1s.
+    problems, _ = reading({"a.json": [_ls_task(6, [_ls_annotation(1, 1, choices_result("mlops"))])],
+                           "b.json": [_ls_task(9, [_ls_annotation(1, 1, choices_result("mlops"))])]})
+    assert "they come from at least two Label Studio instances (annotation id 1 is one annotation in " \
+           "label_studio/a.json task 1 and another in label_studio/b.json task 1)" in problems[0]
+    assert "label_studio/a.json (user 1); label_studio/b.json (user 1)" in problems[0]
+    # With emails, several instances are no problem: the email names the person.
+    problems, annotators = reading({"a.json": [_ls_task(6, [_ls_annotation(1, alice, choices_result("mlops"))])],
+                                    "b.json": [_ls_task(9, [_ls_annotation(1, {"id": 1, "email": "bob@x"},
+                                                                           choices_result("mlops"))])]})
+    assert problems == [] and annotators == [("a.json", "alice@x"), ("b.json", "bob@x")]
+    # Within one instance, one number with two emails: one export is wrong.
+    problems, _ = reading({"a.json": [_ls_task(6, [first]),
+                                      _ls_task(9, [_ls_annotation(12, {"id": 1, "email": "bob@x"},
+                                                                  choices_result("mlops"))], task_id=2)]})
+    assert "one Label Studio instance (files label_studio/a.json) has user 1 alice@x in label_studio/a.json task 1 " \
+           "and user 1 bob@x in label_studio/a.json task 2" in problems[0]
 
 
 def test_annotations_from_several_instances_and_the_latest_answer(project: Project, tmp_path: Path) -> None:
@@ -338,6 +412,54 @@ def test_annotations_from_several_instances_and_the_latest_answer(project: Proje
     read = read_folder(folder, str(folder)).records
     assert loaded == sorted((r["tool"], r["source_file"], r["record_number"], r["annotation_number"],
                              r["raw_project_id"], r["annotator"], r["choices"]) for r in read)
+
+
+def test_one_annotator_per_person_and_answers_that_retire_only_what_they_contradict(
+        project: Project, tmp_path: Path) -> None:
+    """End to end: alice, by email in one Label Studio export and by her bare user number in
+    another export of the same instance, is one annotator; in Prodigy's binary interface a
+    reject of one label leaves an accept of another, and the latest answer about a label wins."""
+    folder = tmp_path / "annotations"
+    alice = {"id": 1, "email": "alice@x"}
+    first = _ls_annotation(11, alice, choices_result("mlops"), "2026-11-01T10:00:00Z") | {"created_at": "2026-11-01T10:00:00Z"}
+    later = _ls_annotation(12, 1, choices_result("computer-vision"), "2026-11-02T10:00:00Z")
+    bob = _ls_annotation(13, {"id": 2, "email": "bob@x"}, choices_result("computer-vision"), "2026-11-01T11:00:00Z")
+    (folder / "label_studio").mkdir(parents=True)
+    (folder / "label_studio" / "a.json").write_text(json.dumps([_ls_task(6, [first, bob])]))
+    (folder / "label_studio" / "b.json").write_text(json.dumps([_ls_task(6, [first | {"completed_by": 1}, later])]))
+
+    def binary(pid: int, label: str, answer: str, at: int) -> dict:
+        return {"text": f"Project {pid}", "label": label, "answer": answer, "meta": {"id": pid},
+                "_annotator_id": "kim", "_session_id": "kim", "_timestamp": 1_790_000_000 + at, "_view_id": "classification"}
+
+    write_prodigy(folder, [
+        binary(21, "time-series", "accept", 1), binary(21, "mlops", "reject", 2),        # 1, 2
+        binary(24, "mlops", "accept", 1), binary(24, "computer-vision", "accept", 2),    # 3, 4
+        binary(27, "mlops", "accept", 1), binary(27, "mlops", "reject", 2),              # 5, 6
+        binary(39, "graph-learning", "accept", 1), binary(39, "graph-learning", "ignore", 2),  # 7, 8
+        prodigy_choice("kim", 33, ["natural-language-processing"], timestamp=1_790_000_001),   # 9
+        binary(33, "computer-vision", "reject", 2),                                        # 10
+        prodigy_choice("kim", 36, ["natural-language-processing"], timestamp=1_790_000_001),   # 11
+        binary(36, "natural-language-processing", "reject", 2),                            # 12
+    ])
+    project.build(*PIPELINE_ONLY, LABELING_ANNOTATIONS_DIR=str(folder))
+    audit = {(f.split("/")[1], r, n): (a, o, why) for f, r, n, a, o, why in project.query(
+        "select source_file, record_number, annotation_number, annotator, outcome, reason from annotation_audit")}
+    # annotation 11 pulled twice counts once (its copy in the later file), and alice's later
+    # answer supersedes it: one person, whichever way an export names her
+    assert audit[("a.json", 1, 1)] == ("alice@x", "left_out", "duplicate_in_another_file")
+    assert audit[("b.json", 1, 1)] == ("alice@x", "left_out", "superseded")
+    assert audit[("b.json", 1, 2)] == ("alice@x", "loaded", None)
+    assert dict(project.query("select id, n_annotators from annotation_votes where id = 6")) == {6: 2}
+    kim = {r: (o, why) for (f, r, _), (_, o, why) in audit.items() if f == "db-out.jsonl"}
+    assert kim == {1: ("loaded", None), 2: ("left_out", "rejected"),
+                   3: ("left_out", "superseded"), 4: ("loaded", None),
+                   5: ("left_out", "superseded"), 6: ("left_out", "rejected"),
+                   7: ("left_out", "superseded"), 8: ("left_out", "ignored"),
+                   9: ("loaded", None), 10: ("left_out", "rejected"),
+                   11: ("left_out", "superseded"), 12: ("left_out", "rejected")}
+    tags = dict(project.query("select project_id, tag from intermediate.int_project_annotations where annotator = 'kim'"))
+    assert tags == {21: "time-series", 24: "computer-vision", 33: "natural-language-processing"}
 
 
 def test_decisions_corrections_and_history(project: Project, tmp_path: Path) -> None:

@@ -93,6 +93,71 @@ def test_the_estimator_on_small_cases() -> None:
     assert empty.classes == [] and empty.accuracy == {} and empty.iterations == 0
 
 
+def small_team(seed: int, projects: int = 25, per_project: int = 2,
+               truths: dict[int, str] | None = None) -> list[tuple[int, str, str]]:
+    """Five annotators (accuracies 0.9, 0.8, 0.7, 0.6 and one at random), ``per_project`` of
+    them on each project: about ten answers each with the defaults. ``truths`` receives each
+    project's true tag."""
+    rng = random.Random(seed)
+    truths = {} if truths is None else truths
+    team = {"ann": 0.9, "ben": 0.8, "cat": 0.7, "dan": 0.6, "rex": None}
+    answers = []
+    for task in range(projects):
+        truth = truths[task] = rng.choice(TAGS)
+        for annotator in rng.sample(sorted(team), per_project):
+            p = team[annotator]
+            right = p is not None and rng.random() < p
+            answers.append((task, annotator, truth if right else rng.choice(
+                TAGS if p is None else [t for t in TAGS if t != truth])))
+    return answers
+
+
+def test_the_prior_never_settles_a_one_one_split_of_annotators_seen_little() -> None:
+    """Forty small teams (about ten answers per annotator): maximum likelihood (the prior off,
+    crowd-kit's estimate) calls 1-1 splits certain; the default prior keeps every 1-1 split
+    below the default bar (0.9) while still settling projects the annotators agree on."""
+    split_ml, split_bayes, settled = [], [], 0
+    for seed in range(40):
+        answers = small_team(seed)
+        by_task: dict[int, set[str]] = {}
+        for task, _, tag in answers:
+            by_task.setdefault(task, set()).add(tag)
+        ml = dawid_skene.fit(answers, prior=dawid_skene.Prior(0, 0))
+        bayes = dawid_skene.fit(answers, prior=dawid_skene.Prior())
+        assert np.array_equal(ml.posteriors, dawid_skene.fit(answers).posteriors)  # off is crowd-kit's
+        for i, task in enumerate(bayes.tasks):
+            if len(by_task[task]) == 2:
+                split_ml.append(ml.posteriors[i].max())
+                split_bayes.append(bayes.posteriors[i].max())
+            else:
+                settled += bayes.posteriors[i].max() >= 0.9
+    assert len(split_bayes) > 300
+    assert max(split_ml) > 0.999 and sum(p >= 0.9 for p in split_ml) > 50
+    assert max(split_bayes) < 0.9
+    assert settled > 200  # agreement still settles
+    # The posteriors are distributions, and the annotators' rows too.
+    fit = dawid_skene.fit(small_team(1), prior=dawid_skene.Prior())
+    assert np.allclose(fit.posteriors.sum(axis=1), 1) and abs(fit.priors.sum() - 1) < 1e-9
+    with pytest.raises(ValueError, match="right and wrong both > 0"):
+        dawid_skene.Prior(3, 0)
+
+
+def test_the_prior_fades_on_a_large_team() -> None:
+    """On 600 projects with three answers each (about 360 per annotator) the prior changes
+    little: the Bayesian consensus is as accurate as maximum likelihood's, within a point, and
+    ranks the annotators by their true accuracy."""
+    truths: dict[int, str] = {}
+    answers = small_team(5, projects=600, per_project=3, truths=truths)
+    accuracy = {}
+    for name, prior in (("ml", None), ("bayes", dawid_skene.Prior())):
+        fit = dawid_skene.fit(answers, prior=prior)
+        accuracy[name] = np.mean([fit.classes[int(k)] == truths[task]
+                                  for task, k in zip(fit.tasks, fit.posteriors.argmax(axis=1))])
+        if prior is not None:
+            assert fit.accuracy["ann"] > fit.accuracy["ben"] > fit.accuracy["dan"] > fit.accuracy["rex"]
+    assert accuracy["bayes"] > accuracy["ml"] - 0.01 and accuracy["bayes"] > 0.85
+
+
 def test_abstentions_count_as_answers_for_labeling_functions() -> None:
     """With ``abstain_over`` a function's silence is an answer. When every function answers
     every project there is no abstention and the fit is crowd-kit's; with one-tag functions,
@@ -164,7 +229,9 @@ def test_dawid_skene_decides_labels_end_to_end(project: Project, tmp_path) -> No
     assert majority[36] == "mlops" and set(project.query("select distinct consensus_rule from annotation_votes")) == {
         ("majority",)}
 
-    ds_vars = "{annotation_consensus: dawid_skene, annotation_min_posterior: 0.9}"
+    # The prior off: the estimator is crowd-kit's maximum likelihood (the prior has its own test).
+    ds_vars = ("{annotation_consensus: dawid_skene, annotation_min_posterior: 0.9, "
+               "dawid_skene_prior_right: 0, dawid_skene_prior_wrong: 0}")
     project.build("--vars", ds_vars, **env)
     votes = {row[0]: row[1:] for row in project.query(
         "select id, consensus_rule, consensus_status, consensus_tag, top_posterior, n_annotators from annotation_votes")}
@@ -214,8 +281,7 @@ def test_dawid_skene_decides_labels_end_to_end(project: Project, tmp_path) -> No
     with_consensus = project.query("select sum(n_with_consensus) from annotator_agreement")[0][0]
     assert with_consensus == sum(1 for a, given in ratings.items() for pid in given if statuses.get(pid) == "consensus")
     # The tasks out: the adjudication queue under this rule, in every format.
-    project.build("--vars", "{annotation_consensus: dawid_skene, annotation_min_posterior: 0.9, "
-                  "annotation_task_source: adjudication_queue}", **env)
+    project.build("--vars", ds_vars[:-1] + ", annotation_task_source: adjudication_queue}", **env)
     assert {row[0] for row in project.query("select id from annotation_tasks")} == set(queue)
     exported = json.loads((project.exports / "annotation" / "tasks.label_studio.json").read_text(encoding="utf-8"))
     assert {task["data"]["id"] for task in exported} == set(queue)

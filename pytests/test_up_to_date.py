@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -224,6 +225,16 @@ def test_what_is_published_is_checked_before_skipping(project: Project) -> None:
     assert "labeling.duckdb was written after its build published it" in dropped.stdout
     assert project.query("select count(*) from labeled_projects")[0][0] == 46
     assert "up_to_date: nothing to build" in make_build(project).stdout
+    # A write whose file keeps its size, with its modification time put back: still a write.
+    database = project.database.resolve()
+    before = database.stat()
+    with duckdb.connect(str(project.database)) as con:
+        con.execute("update main.labeled_projects set tag = 'mlops' where id = 6")
+    os.utime(database, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (database.stat().st_size, database.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    put_back = make_build(project)
+    assert "labeling.duckdb was written after its build published it" in put_back.stdout
+    assert project.query("select tag from labeled_projects where id = 6") != [("mlops",)]
 
 
 def test_fingerprint_follows_symbolic_links(project: Project, tmp_path: Path) -> None:
@@ -254,3 +265,74 @@ def test_fingerprint_follows_symbolic_links(project: Project, tmp_path: Path) ->
     (linked / "batches" / "loop").symlink_to(linked)
     (linked / "gone.csv").symlink_to(target / "missing.csv")
     assert fingerprint(project.root, settings) != after_file
+
+
+_OPENING = re.compile(r"({%-?\s*(macro|test|materialization)\s+(\w+)[\s\S]*?-?%})")
+
+
+def _edit_every_macro(path: Path, insert: str) -> None:
+    """Put ``insert`` (formatted with the macro's name as dbt's manifest gives it) after the
+    opening tag of every macro, test and materialization of ``path``."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(_OPENING.sub(lambda m: m[1] + insert.format(name=_macro_name(m[2], m[3])), text), encoding="utf-8")
+
+
+def _macro_name(kind: str, name: str) -> str:
+    return f"test_{name}" if kind == "test" else name
+
+
+def test_an_edit_of_any_macro_file_rebuilds_whatever_it_can_change(clone_built: Project, tmp_path: Path) -> None:
+    """Every macro file of the project, edited in turn (a no-op change of every macro in it):
+    make build's edit loop either builds everything and names the file, or its state selection
+    holds every node during whose run one of the file's macros runs, and no hook runs one.
+
+    Where a macro runs comes from a build of the project whose every macro logs its name (dbt's
+    JSON log gives the node each log line was written for): the truth, whatever dbt records."""
+    project = clone_built
+    (project.root / ".venv").symlink_to(BIN.parent)
+    make_build(project)
+    files = sorted(p for folder in ("macros", "tests/generic") for p in (project.root / folder).rglob("*.sql"))
+    originals = {path: path.read_bytes() for path in files}
+
+    # Where each macro runs: a full build, elsewhere, of the project with every macro traced.
+    for path in files:
+        _edit_every_macro(path, "{{% if execute %}}{{% do log('TRACE {name}') %}}{{% endif %}}")
+    traced = project.dbt("build", "--log-format-file", "json", "--log-path", str(tmp_path / "logs"),
+                         "--target-path", str(tmp_path / "target"), LABELING_DB_PATH=str(tmp_path / "trace.duckdb"),
+                         LABELING_EXPORT_DIR=str(tmp_path / "exports"))
+    assert traced.returncode == 0, traced.stdout[-3000:]
+    runs: dict[str, set[str]] = {}
+    for line in (tmp_path / "logs" / "dbt.log").read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        message = event.get("data", {}).get("msg", "")
+        if message.startswith("TRACE "):
+            node = event["data"].get("node_info", {}).get("unique_id") or "outside a node"
+            runs.setdefault(message.split()[1], set()).add(node)
+    for path, content in originals.items():
+        path.write_bytes(content)
+    assert "labeling_label_precedence" in runs and "test_unique_combination" in runs, sorted(runs)
+
+    state = project.root / ".build" / "published" / "current" / "state"
+    followed = []
+    for path in files:
+        shown = str(path.relative_to(project.root))
+        names = {_macro_name(kind, name) for _, kind, name in _OPENING.findall(originals[path].decode())}
+        _edit_every_macro(path, "{{# an edit #}}")
+        plan = subprocess.run([str(BIN / "python"), "scripts/up_to_date.py", "check"], cwd=project.root,
+                              env=project.env(LABELING_LOAD="seed"), capture_output=True, text=True, timeout=300)
+        assert plan.returncode == 1, plan.stdout
+        if "only dbt's files changed" not in plan.stdout:
+            assert f"building (dbt's files changed since build" in plan.stdout and shown in plan.stdout, plan.stdout
+        else:
+            listed = project.dbt("ls", "--select", "state:modified+", "--state", str(state), "--output", "json",
+                                 "--output-keys", "unique_id", "--quiet")
+            assert listed.returncode == 0, listed.stdout[-2000:]
+            selected = {json.loads(line)["unique_id"] for line in listed.stdout.splitlines() if line.startswith("{")}
+            ran = set().union(*(runs.get(name, set()) for name in names))
+            assert "outside a node" not in ran, (shown, ran)
+            assert ran <= selected, (shown, ran - selected)
+            followed.append(shown)
+        path.write_bytes(originals[path])
+    # Both ways are taken: macros only nodes call are followed, the rest rebuild everything.
+    assert "macros/annotations.sql" in followed and "tests/generic/unique_combination.sql" in followed
+    assert len(followed) < len(files)

@@ -21,11 +21,16 @@ same on a 5e7-row dataset as on the sample.
 
 * **Nothing changed**, and what is published is intact: exit 0, ``nothing to build``.
 * **Only dbt's files changed** (the edit loop), the published build is intact and kept its dbt
-  manifest: exit 1, and ``DIR/select`` holds ``--select state:modified+ labeling_progress
+  manifest, and dbt's state selection can see every change (``labeling.fingerprint.
+  unfollowed_edits``: not a macro reached from a materialization or a hook, called by dbt
+  itself or overriding a dbt macro, nor a seed of 1 MiB or more): exit 1, and ``DIR/select`` holds ``--select state:modified+ labeling_progress
   --state <published state>``: dbt rebuilds and tests what changed and what depends on it on a
   copy of the published database (which holds everything else, as deferral would), plus the
   progress row every build appends; the gate takes the published build's passing data tests
   for what did not run (``labeling.publish.carried_tests``).
+* **The published database was written to** since its build published it (whatever its
+  modification time says: its change time moved too): exit 1 and ``--full-refresh`` in
+  ``DIR/select``, since its incremental tables are no longer what a build left.
 * **Anything else** (data, settings, packages, no published build, ``--force``): exit 1 and an
   empty ``DIR/select``: a full build.
 
@@ -40,6 +45,7 @@ skips; a build started without them records none, so the next ``make build`` bui
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -47,7 +53,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR / "plugins"))
 from labeling.paths import anchored  # noqa: E402
-from labeling.fingerprint import split  # noqa: E402
+from labeling.fingerprint import split, unfollowed_edits  # noqa: E402
 from labeling.publish import (EDIT_SELECTION, MANIFEST, published_database_changed,  # noqa: E402
                               published_exports_changed, published_record, published_state,
                               remember_hashes, save_hashes)
@@ -60,14 +66,15 @@ def fingerprint(root: Path = PROJECT_DIR, environ: dict[str, str] | None = None)
 
 
 def check(root: Path = PROJECT_DIR, force: bool = False, save: Path | None = None) -> tuple[str, str]:
-    """``(plan, why)``: plan is ``""`` (nothing to build), ``"all"`` or ``"modified"``. ``save``: a
-    folder to write ``input``, ``data`` and ``select`` to (see the module docstring)."""
+    """``(plan, why)``: plan is ``""`` (nothing to build), ``"all"``, ``"refresh"`` (all, with
+    ``--full-refresh``) or ``"modified"``. ``save``: a folder to write ``input``, ``data`` and
+    ``select`` (the build's arguments) to (see the module docstring)."""
     environ = dict(os.environ)
     main = anchored(environ.get("LABELING_DB_PATH") or "labeling.duckdb", root)
     exports = anchored(environ.get("LABELING_EXPORT_DIR") or "exports", root)
     remember_hashes(main.parent / BUILD_DIR)  # a file unchanged since it was last hashed is not read
     prints = split(root, environ)
-    plan, why = _plan(prints, main, exports, force)
+    plan, why = _plan(root, prints, main, exports, force)
     save_hashes()
     if save is not None:
         save.mkdir(parents=True, exist_ok=True)
@@ -75,12 +82,12 @@ def check(root: Path = PROJECT_DIR, force: bool = False, save: Path | None = Non
         (save / "data").write_text(prints["data"], encoding="utf-8")
         state = published_state(main)
         shown = state.relative_to(root) if state.is_relative_to(root) else state
-        (save / "select").write_text(f"--select {' '.join(EDIT_SELECTION)} --state {shown}"
-                                     if plan == "modified" else "", encoding="utf-8")
+        (save / "select").write_text({"modified": f"--select {' '.join(EDIT_SELECTION)} --state {shown}",
+                                      "refresh": "--full-refresh"}.get(plan, ""), encoding="utf-8")
     return plan, why
 
 
-def _plan(prints: dict[str, str], main: Path, exports: Path, force: bool) -> tuple[str, str]:
+def _plan(root: Path, prints: dict[str, str], main: Path, exports: Path, force: bool) -> tuple[str, str]:
     if force:
         return "all", "FORCE=1"
     if not main.is_file():
@@ -89,7 +96,10 @@ def _plan(prints: dict[str, str], main: Path, exports: Path, force: bool) -> tup
     build = record.get("invocation_id")
     if not record.get("input_fingerprint"):
         return "all", "the published build was not made by make build"
-    changed = published_exports_changed(exports) or published_database_changed(main)
+    written = published_database_changed(main)
+    if written:  # its incremental tables are no longer what the build left: rebuild them whole
+        return "refresh", f"what build {build} published changed: {written}; rebuilding with --full-refresh"
+    changed = published_exports_changed(exports)
     if changed:
         return "all", f"what build {build} published changed: {changed}"
     if record["input_fingerprint"] == prints["input"]:
@@ -98,6 +108,9 @@ def _plan(prints: dict[str, str], main: Path, exports: Path, force: bool) -> tup
         return "all", "inputs changed since the published build"
     if not (published_state(main) / MANIFEST).is_file():
         return "all", f"dbt's files changed, and build {build} kept no dbt manifest to compare with"
+    unseen = unfollowed_edits(root, json.loads((published_state(main) / MANIFEST).read_text(encoding="utf-8")))
+    if unseen:
+        return "all", f"dbt's files changed since build {build}: {unseen}"
     return "modified", (f"only dbt's files changed since build {build}: dbt rebuilds what changed "
                         "and what depends on it (state:modified+)")
 

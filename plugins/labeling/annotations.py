@@ -34,8 +34,10 @@ reading refuses, because parsers disagree on it or it cannot be one person's ans
 * a lone UTF-16 surrogate (``"\\ud83d"``): not a character, refused by some readers;
 * ``completed_by`` that names nobody (``{}``, ``null``): two people would merge into one;
 * a result type other than ``choices`` and ``taxonomy`` (spans, ratings, text areas: not a tag);
-* Label Studio files whose user *numbers* come from different instances (the same annotation
-  id for another task or user): user 1 of one instance is not user 1 of another.
+* ``NaN``, ``Infinity`` and numbers beyond a float; a time outside 1970-9999 (UTC); a lead time
+  that is not a number of seconds of at least 0;
+* Label Studio annotators named only by a user number where the files cannot say who they are
+  (``_identify_label_studio_users``): user 1 of one instance is not user 1 of another.
 
 A UTF-8 byte order mark is accepted and skipped, as in the raw CSV files and the seeds. JSON
 lines end at ``\\n`` only (a raw U+2028 inside a string is part of the line, as JSON allows).
@@ -84,6 +86,7 @@ RECORD_COLUMNS = {
     "choices": "varchar[]",
     "was_cancelled": "boolean",
     "answer": "varchar",
+    "binary_label": "varchar",
     "is_ground_truth": "boolean",
     "lead_time_seconds": "double",
     "annotated_at": "varchar",
@@ -156,8 +159,33 @@ def _object(pairs: list[tuple[str, Any]]) -> _Object:
     return result
 
 
+class _NonFinite(float):
+    """A JSON number that is not a finite float (``NaN``, ``Infinity``, ``1e400``): kept while
+    parsing, then refused with its place by ``_ambiguity``."""
+
+    written: str = ""
+
+
+def _non_finite(written: str) -> float:
+    value = float(written)
+    if value != value or value in (float("inf"), float("-inf")):
+        marked = _NonFinite(value)
+        marked.written = written
+        return marked
+    return value
+
+
 def _loads(text: str) -> Any:
-    return json.loads(text, object_pairs_hook=_object)
+    """Strict JSON: ``NaN`` and ``Infinity`` (which Python's reader accepts) and numbers too
+    large for a float come back marked (``_NonFinite``), for ``_ambiguity`` to refuse by place."""
+    try:
+        return json.loads(text, object_pairs_hook=_object, parse_constant=_non_finite,
+                          parse_float=_non_finite)
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            raise
+        # an integer of more digits than Python converts (4300): the message says which
+        raise json.JSONDecodeError(f"a number too large to read ({exc})", text, 0) from None
 
 
 def _ambiguity(value: Any, path: str = "") -> str:
@@ -176,6 +204,9 @@ def _ambiguity(value: Any, path: str = "") -> str:
             problem = _ambiguity(item, f"{path}[{index}]")
             if problem:
                 return problem
+    elif isinstance(value, _NonFinite):
+        return (f"{path or 'a number'} is {value.written}, which is not a finite number (JSON has no NaN "
+                "or Infinity); re-export the file, or remove the value")
     elif isinstance(value, str) and any("\ud800" <= char <= "\udfff" for char in value):
         char = next(char for char in value if "\ud800" <= char <= "\udfff")
         return (f"{path or 'a string'} holds a lone UTF-16 surrogate (\\u{ord(char):04x}), which is not a "
@@ -213,18 +244,36 @@ def _flag(record: dict[str, Any], key: str) -> bool:
     return value
 
 
-def _seconds(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
+def _seconds(value: Any, key: str) -> float | None:
+    """A duration in seconds (Label Studio's ``lead_time``): a finite number of at least 0, or
+    NULL when absent. Text holding a number is read as the number."""
+    if value is None:
         return None
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        seconds = None if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError, OverflowError):
+        seconds = None
+    if seconds is None or seconds != seconds or seconds in (float("inf"), float("-inf")) or seconds < 0:
+        raise _Refused("", f"has {key} {value!r}; expected a duration in seconds, a finite number of at least 0")
+    return seconds
+
+
+#: Annotation times are read between these moments (UTC): a time outside is refused, never
+#: clipped (it is a placeholder such as 0001-01-01, or milliseconds read as seconds).
+EARLIEST = dt.datetime(1970, 1, 1)
+LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, 999999)
+_TIME_RANGE = "1970-01-01 and 9999-12-31 UTC"
+
+
+def _utc_text(moment: dt.datetime) -> str | None:
+    """``moment`` as UTC text, or None when it lies outside ``EARLIEST``..``LATEST``."""
+    try:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    except OverflowError:
         return None
-
-
-def _utc_text(moment: dt.datetime) -> str:
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if not EARLIEST <= moment <= LATEST:
+        return None
     return moment.isoformat(sep=" ", timespec="microseconds")
 
 
@@ -233,9 +282,13 @@ def _iso_time(value: Any, key: str) -> str | None:
     if value is None:
         return None
     try:
-        return _utc_text(dt.datetime.fromisoformat(str(value)))
+        moment = dt.datetime.fromisoformat(str(value))
     except ValueError:
         raise _Refused("", f"has {key} {value!r}, which is not an ISO 8601 time") from None
+    text = _utc_text(moment)
+    if text is None:
+        raise _Refused("", f"has {key} {value!r}, outside the times an annotation can have ({_TIME_RANGE})")
+    return text
 
 
 def _epoch_time(value: Any, key: str) -> str | None:
@@ -244,7 +297,14 @@ def _epoch_time(value: Any, key: str) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Refused("", f"has {key} {value!r}; expected seconds since 1970")
-    return _utc_text(dt.datetime.fromtimestamp(value, dt.timezone.utc))
+    try:
+        text = _utc_text(EARLIEST + dt.timedelta(seconds=value))
+    except (OverflowError, ValueError):  # beyond what a timedelta holds (about 2.7 million years)
+        text = None
+    if text is None:
+        raise _Refused("", f"has {key} {value!r}, outside the times an annotation can have ({_TIME_RANGE}); "
+                           "Prodigy writes seconds since 1970, not milliseconds")
+    return text
 
 
 def _record(tool: Tool, source_file: str, record_number: int, annotation_number: int, **values: Any) -> dict[str, Any]:
@@ -255,19 +315,20 @@ def _record(tool: Tool, source_file: str, record_number: int, annotation_number:
 
 
 # -- Label Studio -------------------------------------------------------------------------------
-def _label_studio_annotator(annotation: dict[str, Any]) -> tuple[str, bool]:
-    """The annotator of a Label Studio annotation, and whether it is only an instance's number."""
+def _label_studio_user(annotation: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Who made a Label Studio annotation: ``(email, user number)``, either may be None, not both.
+    A user number names a person only within one instance (``_identify_label_studio_users``)."""
     who = annotation.get("completed_by")
     if isinstance(who, dict):
         email, number = who.get("email"), who.get("id")
-        if isinstance(email, str) and email.strip():
-            return email, False
-        if _is_id(number):
-            return f"label_studio:user:{number}", True
-        raise _Refused("", "has a completed_by without email or id: it names nobody, and annotations of "
-                           "different people would merge")
+        email = email.strip() if isinstance(email, str) and email.strip() else None
+        number = _scalar_text(number) if _is_id(number) else None
+        if email is None and number is None:
+            raise _Refused("", "has a completed_by without email or id: it names nobody, and annotations of "
+                               "different people would merge")
+        return email, number
     if _is_id(who):
-        return f"label_studio:user:{who}", True
+        return None, _scalar_text(who)
     raise _Refused("", "has no completed_by (who annotated it)" if who is None else
                    f"has completed_by {who!r}, which names nobody (expected a user id or user object)")
 
@@ -329,18 +390,19 @@ def _read_label_studio(tool: Tool, path: Path, source_file: str, reading: Readin
                 try:
                     if not isinstance(annotation, dict):
                         raise _Refused("", "is not a JSON object")
-                    annotator, numbered = _label_studio_annotator(annotation)
+                    email, user = _label_studio_user(annotation)
                     reading.records.append(_record(
                         tool, source_file, number, index,
                         source_annotation_id=_scalar_text(annotation.get("id")),
                         raw_project_id=_scalar_text(data["id"]),
-                        annotator=annotator,
+                        annotator=email or f"label_studio:user:{user}",
                         choices=_label_studio_choices(annotation.get("result", [])),
                         was_cancelled=_flag(annotation, "was_cancelled"),
                         is_ground_truth=_flag(annotation, "ground_truth"),
-                        lead_time_seconds=_seconds(annotation.get("lead_time")),
+                        lead_time_seconds=_seconds(annotation.get("lead_time"), "lead_time"),
                         annotated_at=_iso_time(annotation.get("updated_at"), "updated_at"),
-                    ) | {"_numbered_user": numbered})
+                    ) | {"_email": email, "_user": user, "_task": _scalar_text(task.get("id")),
+                         "_created": _scalar_text(annotation.get("created_at"))})
                 except _Refused as exc:
                     raise _Refused(f"annotation {index}", str(exc)) from None
         except _Refused as exc:
@@ -392,6 +454,7 @@ def _prodigy(tool: Tool, source_file: str, number: int, line: dict[str, Any]) ->
     if not (isinstance(meta, dict) and _is_id(meta.get("id"))):
         raise _Refused("", "has no project id (meta.id, as in this project's prodigy tasks)")
     accept = line.get("accept")
+    binary_label = None  # the choice interface answers for every option at once
     if accept is not None:
         if not isinstance(accept, list) or not all(
                 isinstance(a, (str, int)) and not isinstance(a, bool) for a in accept):
@@ -399,13 +462,14 @@ def _prodigy(tool: Tool, source_file: str, number: int, line: dict[str, Any]) ->
         choices = [str(a) for a in accept]
     elif isinstance(line.get("label"), str):
         choices = [line["label"]] if answer == "accept" else []
+        binary_label = line["label"]
     else:
         raise _Refused("", "has neither accept (choice interface) nor label (binary classification)")
     annotator = _scalar_text(line.get("_annotator_id")) or _scalar_text(line.get("_session_id"))
     return _record(tool, source_file, number, 1, source_annotation_id=_scalar_text(line.get("_task_hash")),
                    raw_project_id=_scalar_text(meta["id"]),
                    annotator=annotator or _file_annotator(tool, source_file), choices=choices,
-                   was_cancelled=False, answer=answer, is_ground_truth=False,
+                   was_cancelled=False, answer=answer, binary_label=binary_label, is_ground_truth=False,
                    annotated_at=_epoch_time(line.get("_timestamp"), "_timestamp"))
 
 
@@ -477,28 +541,112 @@ def listed_files(folder: Path, shown: str) -> tuple[list[tuple[Tool, Path]], lis
     return files, problems
 
 
-def _instances_mixed(records: list[dict[str, Any]]) -> list[str]:
-    """Label Studio files that give one annotation id to different tasks or users come from
-    different instances; where their annotators are only user numbers, refuse them."""
-    seen: dict[str, dict[str, Any]] = {}
-    problems = []
-    for record in records:
-        if record["tool"] != "label_studio" or record["source_annotation_id"] is None:
+class _Files:
+    """Union-find over Label Studio files: the files known to come from one instance."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, name: str) -> str:
+        self.parent.setdefault(name, name)
+        while self.parent[name] != name:
+            self.parent[name] = self.parent[self.parent[name]]
+            name = self.parent[name]
+        return name
+
+    def join(self, a: str, b: str) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
+def _same_annotation(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two records with one annotation id are that annotation pulled twice: the same
+    task, project and person, created at the same moment (or, without ``created_at``, updated at
+    the same moment with the same answer). Anything else is another instance's annotation."""
+    def person(r: dict[str, Any]) -> tuple[Any, Any]:
+        return (r["_user"], None) if a["_user"] is not None and b["_user"] is not None else (None, r["_email"])
+
+    same = (a["_task"], a["raw_project_id"], person(a)) == (b["_task"], b["raw_project_id"], person(b))
+    if a["_created"] is not None and b["_created"] is not None:
+        return same and a["_created"] == b["_created"]
+    return same and (a["annotated_at"], a["choices"]) == (b["annotated_at"], b["choices"])
+
+
+def _identify_label_studio_users(records: list[dict[str, Any]]) -> list[str]:
+    """Make one person one annotator across Label Studio files, or say why the files cannot.
+
+    A user number names a person only within its instance. Files are known to come from one
+    instance when they hold the same annotation (``_same_annotation``); they are known to come
+    from several when one annotation id is another annotation in each. Within the files of one
+    instance, a number that comes with an email in any of them is that email, and so are its
+    bare appearances. A number that no email names stays ``label_studio:user:<n>``, which is one
+    person only if nothing else could be that person: when the files cannot be shown to come
+    from one instance, they are refused, naming the files to re-export with emails. Returns the
+    problems; sets each record's ``annotator``."""
+    studio = [r for r in records if r["tool"] == "label_studio"]
+    files = _Files()
+    first_of: dict[str, dict[str, Any]] = {}
+    several: tuple[dict[str, Any], dict[str, Any]] | None = None
+    for record in studio:
+        files.find(record["source_file"])
+        if record["source_annotation_id"] is None:
             continue
-        first = seen.setdefault(record["source_annotation_id"], record)
+        first = first_of.setdefault(record["source_annotation_id"], record)
         if first is record or first["source_file"] == record["source_file"]:
             continue
-        differs = (first["raw_project_id"], first["annotator"]) != (record["raw_project_id"], record["annotator"])
-        if differs and (first["_numbered_user"] or record["_numbered_user"]):
+        if _same_annotation(first, record):
+            files.join(first["source_file"], record["source_file"])
+        elif several is None:
+            several = (first, record)
+    instances: dict[str, list[dict[str, Any]]] = {}
+    for record in studio:
+        instances.setdefault(files.find(record["source_file"]), []).append(record)
+
+    problems: list[str] = []
+    unnamed: dict[str, set[str]] = {}  # file -> the user numbers no email names
+    for group in instances.values():
+        email_of: dict[str, dict[str, Any]] = {}  # user number -> the first record naming its email
+        number_of: dict[str, dict[str, Any]] = {}  # email -> the first record naming its number
+        for record in group:
+            number, email = record["_user"], record["_email"]
+            if number is None or email is None:
+                continue
+            earlier = email_of.setdefault(number, record)
+            earlier = earlier if earlier["_email"] != email else number_of.setdefault(email, record)
+            if (earlier["_user"], earlier["_email"]) != (number, email) and len(problems) < MAX_PROBLEMS:
+                problems.append(
+                    f"label_studio/: one Label Studio instance (files "
+                    f"{', '.join(sorted({r['source_file'] for r in group}))}) has user {earlier['_user']} "
+                    f"{earlier['_email']} in {earlier['source_file']} task {earlier['record_number']} and user "
+                    f"{number} {email} in {record['source_file']} task {record['record_number']}: a user number "
+                    "and an email name one person in an instance; one of the exports is wrong, re-export it")
+        email_only = sorted({r["_email"] for r in group if r["_user"] is None and r["_email"] not in number_of})
+        for record in group:
+            if record["_email"] is None:
+                named = email_of.get(record["_user"])
+                if named is not None:
+                    record["annotator"] = named["_email"]
+                else:
+                    unnamed.setdefault(record["source_file"], set()).add(record["_user"])
+        if email_only and any(f in unnamed for f in {r["source_file"] for r in group}) and len(problems) < MAX_PROBLEMS:
             problems.append(
-                f"{first['source_file']} task {first['record_number']} and {record['source_file']} "
-                f"task {record['record_number']} both hold annotation id {record['source_annotation_id']}, for "
-                "another project or user: the files come from different Label Studio instances, and their "
-                f"annotators are only user numbers ({first['annotator']}, {record['annotator']}), which name "
-                "different people in each instance. Export with the users' emails (scripts/label_studio.py "
-                "pull does), or keep one instance's files")
-            if len(problems) >= MAX_PROBLEMS:
-                break
+                f"label_studio/: in one Label Studio instance, {', '.join(email_only)} come without a user number "
+                "and other annotations name only a user number, so the files cannot say who is who: re-export "
+                "them with the users' emails (scripts/label_studio.py pull does)")
+    if unnamed and len(instances) > 1 and len(problems) < MAX_PROBLEMS:
+        listed = "; ".join(f"{name} (user {', '.join(sorted(numbers, key=lambda n: (len(n), n)))})"
+                           for name, numbers in sorted(unnamed.items()))
+        if several is not None:
+            a, b = several
+            found = (f"they come from at least two Label Studio instances (annotation id {a['source_annotation_id']} "
+                     f"is one annotation in {a['source_file']} task {a['record_number']} and another in "
+                     f"{b['source_file']} task {b['record_number']})")
+        else:
+            found = (f"nothing in them shows that they come from one Label Studio instance ({len(instances)} groups "
+                     "of files share no annotation)")
+        problems.append(
+            f"label_studio/: {len(files.parent)} files, and {found}; a user number names a person only within "
+            f"its instance, so these annotators cannot be told apart: {listed}. Re-export these files with the "
+            "users' emails (scripts/label_studio.py pull does), or keep one instance's files")
     return problems
 
 
@@ -528,7 +676,7 @@ def read_folder(folder: Path, shown: str, named: bool = False) -> Reading:
         reading.problems += [f"{shown}/{source_file}{' ' if p.startswith(('line ', 'task ')) else ': '}{p} "
                              f"(expected {tool.described})" for p in problems]
     if not reading.problems:
-        reading.problems = [f"{shown}/{p}" for p in _instances_mixed(reading.records)]
+        reading.problems = [f"{shown}/{p}" for p in _identify_label_studio_users(reading.records)]
     return reading
 
 

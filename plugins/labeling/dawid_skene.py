@@ -63,15 +63,42 @@ class Fit:
     lower_bound: float
 
 
+@dataclass(frozen=True)
+class Prior:
+    """A Dirichlet prior on every source's confusion matrix: each row (a true tag) starts as if
+    the source had been seen answering that tag ``right`` times and each other tag ``wrong``
+    times. ``Prior(0, 0)`` is no prior (maximum likelihood, crowd-kit's estimate)."""
+
+    right: float = 3.0
+    wrong: float = 1.0
+    #: The Dirichlet count of each tag's share of the projects.
+    share: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.right < 0 or self.wrong < 0 or self.share <= 0 or (self.right == 0) != (self.wrong == 0):
+            raise ValueError(f"a Dawid-Skene prior needs right and wrong both > 0 (or both 0: no prior) "
+                             f"and share > 0, not {self}")
+
+    @property
+    def off(self) -> bool:
+        return self.right == 0
+
+
 def fit(responses: Iterable[tuple[Hashable, str, str]], abstain_over: Sequence[Hashable] | None = None,
-        n_iter: int = 100, tol: float = 1e-5, class_balance: dict[str, float] | None = None) -> Fit:
+        n_iter: int = 100, tol: float = 1e-5, class_balance: dict[str, float] | None = None,
+        prior: Prior | None = None) -> Fit:
     """Fit Dawid–Skene to ``(task, source, tag)`` answers (one per task and source).
 
     ``abstain_over``: every task; a source's missing answer on one of them is ``ABSTAIN``.
     ``n_iter`` and ``tol`` are crowd-kit's (100 and 1e-5 by default); ``tol`` below any gain
     (for instance ``-inf``) runs exactly ``n_iter`` iterations. ``class_balance`` (tag ->
     weight, normalised) holds the priors fixed instead of learning them, as Snorkel's
-    ``LabelModel.fit(class_balance=...)``; a tag it leaves out gets ``EPS``."""
+    ``LabelModel.fit(class_balance=...)``; a tag it leaves out gets ``EPS``. ``prior``: fit the
+    Bayesian form instead (``fit_bayesian``; not with ``abstain_over`` or ``class_balance``)."""
+    if prior is not None and not prior.off:
+        if abstain_over is not None or class_balance is not None:
+            raise ValueError("the Bayesian form takes no abstain_over or class_balance")
+        return fit_bayesian(responses, prior, n_iter, tol)
     rows = list(responses)
     task_names = list(abstain_over) if abstain_over is not None else sorted({r[0] for r in rows})
     classes = sorted({r[2] for r in rows})
@@ -161,6 +188,71 @@ def fit(responses: Iterable[tuple[Hashable, str, str]], abstain_over: Sequence[H
     return Fit(task_names, classes, post, priors, confusion,
                {s: float(given[j] / votes_per_source[j]) for j, s in enumerate(sources)},
                {s: int(votes_per_source[j]) for j, s in enumerate(sources)}, iterations, bound)
+
+
+def fit_bayesian(responses: Iterable[tuple[Hashable, str, str]], prior: Prior, n_iter: int = 100,
+                 tol: float = 1e-5) -> Fit:
+    """Dawid–Skene with a Dirichlet prior on each source's confusion matrix, fitted by
+    variational Bayes (the Bayesian form of the model: Kim and Ghahramani (2012), *Bayesian
+    classifier combination*). Each row of a source's matrix is a Dirichlet whose counts are the
+    prior's (``Prior``) plus the posterior mass of the answers it gave; the tags' shares are a
+    Dirichlet with one count per tag plus the posteriors. A project's posterior weighs each
+    answer by the *expected log* of its probability (digamma of the counts), not by the log of a
+    point estimate: a source seen on ten answers moves a posterior far less than one seen on a
+    thousand, and a 1–1 split between annotators seen little stays a near coin toss where
+    maximum likelihood, which fits the few answers exactly, calls it certain.
+
+    Starts from the majority vote's shares; stops after ``n_iter`` iterations or when no
+    posterior moves by more than ``tol``. ``confusion`` holds each row's posterior mean (over
+    every tag, listed for the answers the source gave), ``priors`` the tags' posterior mean
+    shares, ``lower_bound`` the last largest move of a posterior."""
+    from scipy.special import digamma
+
+    rows = list(responses)
+    task_names = sorted({r[0] for r in rows})
+    classes = sorted({r[2] for r in rows})
+    sources = sorted({r[1] for r in rows})
+    n, n_src, n_cls = len(task_names), len(sources), len(classes)
+    if not rows:
+        return Fit(task_names, [], np.zeros((0, 0)), np.zeros(0), {}, {}, {}, 0, 0.0)
+    task_at = {name: i for i, name in enumerate(task_names)}
+    source_at = {name: j for j, name in enumerate(sources)}
+    k_of = {c: k for k, c in enumerate(classes)}
+    t = np.array([task_at[r[0]] for r in rows])
+    w = np.array([source_at[r[1]] for r in rows])
+    label = np.array([k_of[r[2]] for r in rows])
+    alpha0 = np.full((n_cls, n_cls), prior.wrong) + np.eye(n_cls) * (prior.right - prior.wrong)
+
+    counts = np.zeros((n, n_cls))
+    np.add.at(counts, (t, label), 1.0)
+    post = counts / counts.sum(axis=1, keepdims=True)
+
+    def dirichlets(post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        alpha = np.broadcast_to(alpha0, (n_src, n_cls, n_cls)).copy()  # source, true tag, answer
+        np.add.at(alpha, (w, slice(None), label), post[t])
+        return alpha, prior.share + post.sum(axis=0)
+
+    iterations, moved = 0, 0.0
+    for iterations in range(1, n_iter + 1):
+        alpha, nu = dirichlets(post)
+        log_pi = digamma(alpha) - digamma(alpha.sum(axis=2, keepdims=True))
+        log_odds = np.broadcast_to(digamma(nu) - digamma(nu.sum()), (n, n_cls)).copy()
+        np.add.at(log_odds, t, log_pi[w, :, label])
+        scaled = np.exp(log_odds - log_odds.max(axis=1, keepdims=True))
+        new = scaled / scaled.sum(axis=1, keepdims=True)
+        moved = float(np.abs(new - post).max())
+        post = new
+        if moved < tol:
+            break
+    alpha, nu = dirichlets(post)
+    mean = alpha / alpha.sum(axis=2, keepdims=True)
+    given = sorted({(source_at[r[1]], k_of[r[2]]) for r in rows})
+    confusion = {(sources[j], classes[a]): mean[j, :, a] for j, a in given}
+    votes_per_source = np.bincount(w, minlength=n_src)
+    right = np.bincount(w, weights=post[t, label], minlength=n_src)
+    return Fit(task_names, classes, post, nu / nu.sum(), confusion,
+               {s: float(right[j] / votes_per_source[j]) for j, s in enumerate(sources)},
+               {s: int(votes_per_source[j]) for j, s in enumerate(sources)}, iterations, moved)
 
 
 #: The columns of a fit as a table (the dbt Python models' output), one row per

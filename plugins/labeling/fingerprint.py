@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from importlib.metadata import distributions
 from pathlib import Path
+from typing import Any
 
 from labeling.paths import anchored
 from labeling.publish import sha256_of
@@ -119,3 +121,88 @@ def split(root: Path, environ: Mapping[str, str] | None = None) -> dict[str, str
                           .encode("utf-8", "surrogateescape"))
     code = digest.hexdigest()
     return {"data": data, "dbt": code, "input": hashlib.sha256(f"{data}:{code}".encode()).hexdigest()}
+
+
+#: A macro, test or materialization definition in a file dbt parses (its name: group 2).
+_DEFINITION = re.compile(r"{%-?\s*(macro|test|materialization)\s+(\w+)")
+#: dbt compares a seed of this size or more by its path only, never by its content.
+SEED_COMPARED_BY_PATH = 1024 * 1024
+
+
+def _reach(manifest: dict[str, Any], starts: Iterable[str]) -> set[str]:
+    """The macros reached from ``starts`` (macro ids) through the macros they call, a call to a
+    name reaching every macro of that name (the project's override of a dbt macro included)."""
+    macros = manifest["macros"]
+    by_name: dict[str, list[str]] = {}
+    for uid, macro in macros.items():
+        by_name.setdefault(macro["name"], []).append(uid)
+    seen: set[str] = set()
+    frontier = list(starts)
+    while frontier:
+        uid = frontier.pop()
+        if uid in seen or uid not in macros:
+            continue
+        seen.add(uid)
+        for called in macros[uid]["depends_on"]["macros"]:
+            frontier += by_name.get(called.rsplit(".", 1)[-1], [called])
+    return seen
+
+
+def unfollowed_edits(root: Path, manifest: dict[str, Any]) -> str:
+    """'' when dbt's state selection against ``manifest`` (the published build's) sees every
+    change of dbt's files under ``root``; else why it cannot, and the build must be a full one.
+
+    dbt's ``state:modified`` compares each node's code and configs, and the macros a node calls
+    (``depends_on.macros``, followed through the macros they call). It does not see a macro
+    reached from a materialization or a hook (``on-run-start``, ``on-run-end``), nor one dbt
+    calls from Python (``generate_schema_name``, ``get_where_subquery``...: called by no node),
+    nor a project macro that overrides one of dbt's by name, nor a seed of 1 MiB or more
+    (compared by path). A macro changed when its text (``macro_sql``) is no longer in its file;
+    a new one counts when it overrides a macro of another package or defines a materialization."""
+    project = manifest["metadata"]["project_name"]
+    macros = manifest["macros"]
+    nodes = [n for n in (*manifest["nodes"].values(), *manifest.get("unit_tests", {}).values())
+             if n["resource_type"] != "operation"]
+    from_nodes = _reach(manifest, (m for n in nodes for m in n.get("depends_on", {}).get("macros", [])))
+    hooks = _reach(manifest, (m for n in manifest["nodes"].values() if n["resource_type"] == "operation"
+                              for m in n["depends_on"]["macros"]))
+    materializations = _reach(manifest, (uid for uid, m in macros.items() if m["name"].startswith("materialization_")))
+    uncalled = {uid for uid, m in macros.items() if m["package_name"] == project and uid not in from_nodes}
+    overrides = _reach(manifest, uncalled)  # dbt calls them itself (or nothing does), and what they call
+    other_packages = {m["name"] for m in macros.values() if m["package_name"] != project}
+    old_names: dict[str, set[str]] = {}
+    for uid, macro in macros.items():
+        if macro["package_name"] != project:
+            continue
+        path = root / macro["original_file_path"]
+        old_names.setdefault(macro["original_file_path"], set()).add(macro["name"])
+        text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        if macro["macro_sql"] in text:
+            continue
+        for reached, how in ((materializations, "a materialization calls it"), (hooks, "a hook calls it"),
+                             (overrides, "no node calls it: dbt itself does, or it overrides a dbt macro")):
+            if uid in reached:
+                return (f"{macro['original_file_path']}: macro {macro['name']} "
+                        f"{'changed' if path.is_file() else 'is gone'}, and dbt's state selection cannot "
+                        f"follow it ({how})")
+    for folder in ("macros", "tests"):
+        for path in project_files(root / folder, root):
+            if path.suffix != ".sql" or not path.is_file():
+                continue
+            shown = str(path.relative_to(root))
+            for kind, name in _DEFINITION.findall(path.read_text(encoding="utf-8", errors="replace")):
+                known = old_names.get(shown, set())
+                if kind == "materialization":
+                    if not any(old.startswith(f"materialization_{name}_") for old in known):
+                        return f"{shown}: new materialization {name}, which dbt's state selection cannot follow"
+                    continue
+                name = f"test_{name}" if kind == "test" else name
+                if name not in known and name in other_packages:
+                    return f"{shown}: new macro {name} overrides dbt's, which dbt's state selection cannot follow"
+    for node in manifest["nodes"].values():
+        path = root / node.get("original_file_path", "")
+        if node["resource_type"] == "seed" and node["checksum"]["name"] == "path" and path.is_file() \
+                and path.is_relative_to(root / "seeds"):
+            return (f"{node['original_file_path']}: dbt compares a seed of {SEED_COMPARED_BY_PATH // 1024 // 1024} MiB "
+                    "or more by its path only, so its state selection cannot see an edit of it")
+    return ""

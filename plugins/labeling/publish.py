@@ -605,16 +605,21 @@ def published_record(main: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
+def _database_identity(stat: os.stat_result) -> dict[str, int]:
+    """What changes when a file is written to, whatever its modification time is set back to:
+    its inode, size, modification time and change time (``ctime``, which only the kernel sets:
+    writing, and putting the modification time back, both move it to now)."""
+    return {"inode": stat.st_ino, "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns, "ctime_ns": stat.st_ctime_ns}
+
+
 def record_database(database: Path) -> None:
-    """Write, beside a build's database in its generation folder, the file's size and
-    modification time as published (``database.json``): ``scripts/up_to_date.py`` trusts the
+    """Write, beside a build's database in its generation folder, the file's identity as
+    published (``database.json``, after its last rename): ``scripts/up_to_date.py`` trusts the
     published database only while it is still that file, unwritten since."""
     if not database.is_file():
         return
-    stat = database.stat()
     record = database.parent / DATABASE_RECORD
-    record.write_text(json.dumps({"file": database.name, "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}),
-                      encoding="utf-8")
+    record.write_text(json.dumps({"file": database.name, **_database_identity(database.stat())}), encoding="utf-8")
     fsync_path(record)
 
 
@@ -630,9 +635,11 @@ def published_database_changed(main: Path) -> str:
     if not database.is_file():
         return f"{main.name} is missing"
     stat = database.stat()
-    if (stat.st_size, stat.st_mtime_ns) != (recorded.get("bytes"), recorded.get("mtime_ns")):
-        when = dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc).isoformat(timespec="seconds")
-        return f"{main.name} was written after its build published it (modified {when})"
+    now = _database_identity(stat)
+    if any(recorded.get(key) != value for key, value in now.items()):
+        when = dt.datetime.fromtimestamp(max(stat.st_mtime, stat.st_ctime), dt.timezone.utc).isoformat(
+            timespec="seconds")
+        return f"{main.name} was written after its build published it (changed {when})"
     wals = [p for p in {wal_of(main), wal_of(database)} if p.exists() and p.stat().st_size > 0]
     if wals:
         return f"{main.name} has writes pending in {wals[0].name}"

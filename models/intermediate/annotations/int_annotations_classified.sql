@@ -4,7 +4,8 @@
 -- cancelled (Label Studio's skip), rejected or ignored (Prodigy's answers), invalid_project_id
 -- (not an integer in canonical form), unknown_project, empty (no tag chosen), several_tags,
 -- tag_not_in_taxonomy, duplicate_in_another_file (the same annotation pulled twice: see
--- `copies`), superseded (the same annotator answered the project again: see `latest`).
+-- `copies`), superseded (a later answer of the same annotator contradicts it: see
+-- `contradicted`).
 -- A table: the staging view under it reads the annotation records through a table macro that
 -- only the build's connection defines, and the views above it are queried from any session.
 {{ config(materialized='table') }}
@@ -91,10 +92,8 @@ copies as (
 
 ),
 
--- An annotator's latest answer on a project decides, whatever it is: when it is left out
--- (cancelled, empty, several tags, a tag outside the taxonomy...), the earlier answers are
--- superseded all the same and nothing of that annotator counts on that project.
-latest as (
+-- The order of each annotator's answers on a project, the latest first.
+ordered as (
 
     select
         *,
@@ -111,9 +110,57 @@ latest as (
                         record_number desc,
                         annotation_number desc
                 )
-        end as answer_rank
+        end as answer_order
 
     from copies
+
+),
+
+-- A later answer of the same annotator on the same project retires the earlier answers it
+-- contradicts, whatever the later one's outcome. An answer about the whole task (Label
+-- Studio, Doccano, Prodigy's choice interface) contradicts every earlier answer. Prodigy's
+-- binary interface answers about one label (`binary_label`): such an answer contradicts the
+-- earlier answers about that label, an accept also every earlier tag (a project has one
+-- tag), and a reject the earlier whole-task answer that chose that label; a reject of label B
+-- says nothing about an accept of label A.
+contradicted as (
+
+    select
+        earlier.source_file,
+        earlier.record_number,
+        earlier.annotation_number
+
+    from ordered as earlier
+    inner join ordered as later
+        on
+            earlier.project_id = later.project_id
+            and earlier.annotator = later.annotator
+            and earlier.answer_order > later.answer_order
+    where
+        later.binary_label is null
+        or later.binary_label = earlier.binary_label
+        or (later.answer = 'accept' and earlier.tag is not null)
+        or (
+            later.answer = 'reject'
+            and earlier.binary_label is null
+            and earlier.tag = later.binary_label
+        )
+    group by earlier.source_file, earlier.record_number, earlier.annotation_number
+
+),
+
+latest as (
+
+    select
+        ordered.*,
+        contradicted.source_file is not null as is_superseded
+
+    from ordered
+    left join contradicted
+        on
+            ordered.source_file = contradicted.source_file
+            and ordered.record_number = contradicted.record_number
+            and ordered.annotation_number = contradicted.annotation_number
 
 ),
 
@@ -134,13 +181,13 @@ outcomes as (
         lead_time_seconds,
         annotated_at,
         case
-            when problem is null and copy_rank = 1 and answer_rank = 1 then 'loaded'
+            when problem is null and copy_rank = 1 and not is_superseded then 'loaded'
             else 'left_out'
         end as outcome,
         case
             when problem is not null then problem
             when copy_rank > 1 then 'duplicate_in_another_file'
-            when answer_rank > 1 then 'superseded'
+            when is_superseded then 'superseded'
         end as reason
 
     from latest

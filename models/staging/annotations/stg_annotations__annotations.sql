@@ -22,6 +22,7 @@ renamed as (
         choices,
         was_cancelled,
         answer,
+        binary_label,
         is_ground_truth,
         lead_time_seconds,
         cast(annotated_at as timestamp) as annotated_at
