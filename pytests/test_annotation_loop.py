@@ -323,6 +323,56 @@ def test_one_reading_refuses_what_parsers_disagree_on_and_every_stray_entry(tmp_
     assert "has lead_time -4; expected a duration in seconds, a finite number of at least 0" in problems[0]
 
 
+#: Values put in place of each field of a valid export: wrong types, empty, huge and
+#: non-finite numbers, out-of-range times, NUL characters.
+ODD_VALUES = [None, True, 0, -1, 1e20, 2**70, 1.5e308, "", "x", "NaN", "2026-13-45", "0001-01-01T00:00:00+01:00",
+              "9999-12-31T23:59:59-01:00", [], [1], ["mlops"], [["a", "b"]], {}, {"id": None}, {"email": 3}, "\u0000"]
+
+
+def test_no_annotation_file_makes_the_reader_fail_with_a_traceback(tmp_path: Path) -> None:
+    """Every field of a valid export of each tool, replaced in turn by each of ``ODD_VALUES``:
+    the reader loads the file or refuses it by place; it never raises."""
+    from labeling.annotations import read_folder
+
+    studio = {"id": 1, "data": {"id": 6, "text": "t"}, "annotations": [
+        {"id": 1, "completed_by": {"id": 1, "email": "a@x"}, "result": choices_result("mlops"), "was_cancelled": False,
+         "ground_truth": False, "lead_time": 3.0, "updated_at": "2026-11-01T10:00:00Z",
+         "created_at": "2026-11-01T10:00:00Z"}]}
+    doccano = {"id": 1, "text": "t", "label": ["mlops"], "meta": {"id": 6}, "user": "u"}
+    binary = {"text": "t", "label": "mlops", "answer": "accept", "meta": {"id": 6}, "_annotator_id": "k",
+              "_timestamp": 1_790_000_000}
+    choice = prodigy_choice("k", 6, ["mlops"])
+
+    def places(value: object, path: tuple = ()) -> list[tuple]:
+        inner = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+        return [path] + [p for key, item in inner for p in places(item, (*path, key))]
+
+    def replaced(value: object, path: tuple, new: object) -> object:
+        if not path:
+            return new
+        copy = json.loads(json.dumps(value))
+        parent = copy
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = new
+        return copy
+
+    cases = 0
+    for tool, name, valid, write in (("label_studio", "x.json", studio, lambda o: json.dumps([o])),
+                                     ("doccano", "x.jsonl", doccano, lambda o: json.dumps(o) + "\n"),
+                                     ("prodigy", "x.jsonl", binary, lambda o: json.dumps(o) + "\n"),
+                                     ("prodigy", "x.jsonl", choice, lambda o: json.dumps(o) + "\n")):
+        for path in places(valid):
+            for value in ODD_VALUES:
+                folder = tmp_path / str(cases) / tool
+                folder.mkdir(parents=True)
+                (folder / name).write_text(write(replaced(valid, path, value)), encoding="utf-8")
+                reading = read_folder(folder.parent, "ann")  # raises nothing
+                assert all(p.startswith(f"ann/{tool}/x.json") for p in reading.problems), reading.problems
+                cases += 1
+    assert cases > 1000
+
+
 def test_one_person_is_one_annotator(tmp_path: Path) -> None:
     """A Label Studio user number names a person within its instance: with the email it comes
     with in any file of that instance, it is that email; where the files cannot say who a bare

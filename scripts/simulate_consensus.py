@@ -24,6 +24,7 @@ Examples (from the project folder)::
     python scripts/extract.py --from ../shared/data/madewithml    # or: make real
     python scripts/simulate_consensus.py
     python scripts/simulate_consensus.py --raw-dir data/sample --seed 3 --out /tmp/consensus.md
+    python scripts/simulate_consensus.py --calibration     # the README's calibration table
 """
 
 from __future__ import annotations
@@ -65,6 +66,57 @@ def simulate(truth: dict[int, str], team: dict[str, float | None], per_project: 
             else:
                 answers[name][pid] = rng.choice([other for other in tags if other != tag])
     return answers
+
+
+def small_teams(truth: dict[int, str], team: dict[str, float | None], teams: int, projects: int,
+                per_project: int, seed: int) -> dict[str, dict[int, str]]:
+    """``teams`` teams like ``team``, each on its own ``projects`` projects (``per_project``
+    answers each): annotators seen on few answers (``<name>_<team>``)."""
+    rng = random.Random(seed)
+    chosen = rng.sample(sorted(truth), teams * projects)
+    answers: dict[str, dict[int, str]] = {}
+    for k in range(teams):
+        part = {pid: truth[pid] for pid in chosen[k * projects:(k + 1) * projects]}
+        for name, given in simulate(part, team, per_project, seed + k).items():
+            answers[f"{name}_{k}"] = given
+    names = sorted(answers, key=lambda n: (n.startswith("rex"), n))  # the random ones last (Prodigy)
+    return {name: answers[name] for name in names}
+
+
+def calibration(database: Path, truth: dict[int, str], bars: list[float]) -> dict[str, tuple[int, int]]:
+    """(settled, right) per bar: the projects whose top posterior under Dawid-Skene
+    (``int_annotation_dawid_skene``) is at least the bar, and how many of their top tags are
+    ``tags.csv``'s; and ``split`` the same at the highest bar for the projects whose answers are
+    a 1-1 split."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        top = con.execute(
+            "select project_id, arg_max(tag, value), max(value) from intermediate.int_annotation_dawid_skene "
+            "where part = 'posterior' group by project_id").fetchall()
+        splits = {row[0] for row in con.execute(
+            "select project_id from annotation_audit where outcome = 'loaded' group by project_id "
+            "having count(*) = 2 and count(distinct tag) = 2").fetchall()}
+    figures = {}
+    for bar in bars:
+        settled = [(pid, tag) for pid, tag, value in top if value >= bar]
+        figures[f"{bar:g}"] = (len(settled), sum(tag == truth[pid] for pid, tag in settled))
+    settled_splits = [(pid, tag) for pid, tag, value in top if pid in splits and value >= max(bars)]
+    figures["split"] = (len(splits), len(settled_splits))
+    return figures
+
+
+def calibration_table(results: dict[str, dict[str, tuple[int, int]]], described: dict[str, str],
+                      bars: list[float]) -> str:
+    """The calibration as a Markdown table: per team and estimator, the share right among the
+    projects settled at each bar, and the 1-1 splits settled at the highest."""
+    lines = ["| team | Dawid-Skene | " + " | ".join(f"right among settled at posterior >= {b:g}" for b in bars)
+             + f" | 1-1 splits settled at >= {max(bars):g} |", "|---|---|" + "---|" * (len(bars) + 1)]
+    for label, figures in results.items():
+        team, estimator = label.split(" / ")
+        cells = [f"{right / settled:.1%} of {settled}" if settled else "none settled"
+                 for settled, right in (figures[f"{b:g}"] for b in bars)]
+        splits, settled_splits = figures["split"]
+        lines.append(f"| {described[team]} | {estimator} | " + " | ".join(cells) + f" | {settled_splits} of {splits} |")
+    return "\n".join(lines) + "\n"
 
 
 def write_exports(folder: Path, answers: dict[str, dict[int, str]]) -> None:
@@ -163,6 +215,31 @@ def table(results: dict[str, dict[str, tuple[int, int]]], n_projects: int, team:
     return "\n".join(lines) + "\n"
 
 
+def run_calibration(raw_dir: Path, truth: dict[int, str], team: dict[str, float | None], per_project: int,
+                    seed: int) -> str:
+    """Dawid-Skene's calibration, with its default prior and without (maximum likelihood), on
+    ten small teams of 25 projects with two answers each (about ten answers per annotator) and
+    on one large team answering every project ``per_project`` times."""
+    bars = [0.5, 0.7, 0.9]
+    teams = {"small": small_teams(truth, team, 10, 25, 2, seed), "large": simulate(truth, team, per_project, seed)}
+    described = {"small": "small: 10 teams x 25 projects, 2 answers each (about 10 per annotator)",
+                 "large": f"large: {len(truth)} projects, {per_project} answers each "
+                          f"(about {len(truth) * per_project // len(team)} per annotator)"}
+    estimators = {"with its prior (default)": {}, "without (maximum likelihood)": {"dawid_skene_prior_right": 0,
+                                                                                   "dawid_skene_prior_wrong": 0}}
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="simulate-consensus-") as tmp:
+        for name, answers in teams.items():
+            folder = Path(tmp) / name
+            write_exports(folder, answers)
+            for estimator, extra in estimators.items():
+                rule = {"annotation_consensus": "dawid_skene", **extra}
+                results[f"{name} / {estimator}"] = calibration(build(Path(tmp), raw_dir, folder, rule), truth, bars)
+    accuracies = ", ".join("random" if a is None else f"{a:g}" for a in team.values())
+    return (f"Annotators of accuracies {accuracies}; seed {seed}. A project is settled at a bar when its top "
+            "posterior reaches it.\n\n" + calibration_table(results, described, bars))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="simulate_consensus.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -174,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="random seed (default: %(default)s)")
     parser.add_argument("--min-posteriors", default="0.9,0.5",
                         help="annotation_min_posterior values to run dawid_skene with (default: %(default)s)")
+    parser.add_argument("--calibration", action="store_true",
+                        help="instead: how often Dawid-Skene's settled labels are right, at posteriors "
+                             "0.5, 0.7 and 0.9, with and without its prior, on small teams (annotators "
+                             "seen on about ten answers) and on a large one")
     parser.add_argument("--out", type=Path, help="also write the Markdown table here")
     args = parser.parse_args(argv)
     raw_dir = args.raw_dir.resolve()
@@ -184,6 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     team = annotators([float(a) for a in args.accuracies.split(",")])
     if not 1 <= args.per_project <= len(team):
         parser.error(f"--per-project must be between 1 and {len(team)}")
+    if args.calibration:
+        text = run_calibration(raw_dir, truth, team, args.per_project, args.seed)
+        print(text, end="")
+        if args.out:
+            args.out.write_text(text, encoding="utf-8")
+        return 0
     answers = simulate(truth, team, args.per_project, args.seed)
     results = {}
     with tempfile.TemporaryDirectory(prefix="simulate-consensus-") as tmp:

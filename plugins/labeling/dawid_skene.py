@@ -19,6 +19,11 @@ labeling functions' label model needs (below); its pandas joins are slow on the 
 millions of votes; and it would bring transformers and nltk into every build (it stays a test
 dependency).
 
+**With a prior** (``Prior``, ``fit_bayesian``), the default for annotators: a Dirichlet prior on
+each source's confusion rows, fitted by variational Bayes, posteriors from the answers alone, so
+that a source seen on few answers cannot make a posterior certain. ``Prior(0, 0)`` is the
+maximum likelihood above.
+
 **Abstentions.** Annotators answer some projects and not others: a missing answer says
 nothing (crowd-kit's model). A labeling function votes for one tag or abstains, so its
 matrix would hold one answer, normalise to 1 and carry no information. With
@@ -71,13 +76,11 @@ class Prior:
 
     right: float = 3.0
     wrong: float = 1.0
-    #: The Dirichlet count of each tag's share of the projects.
-    share: float = 10.0
 
     def __post_init__(self) -> None:
-        if self.right < 0 or self.wrong < 0 or self.share <= 0 or (self.right == 0) != (self.wrong == 0):
-            raise ValueError(f"a Dawid-Skene prior needs right and wrong both > 0 (or both 0: no prior) "
-                             f"and share > 0, not {self}")
+        if self.right < 0 or self.wrong < 0 or (self.right == 0) != (self.wrong == 0):
+            raise ValueError(f"a Dawid-Skene prior needs right and wrong both > 0 (or both 0: no prior), "
+                             f"not {self}")
 
     @property
     def off(self) -> bool:
@@ -195,17 +198,22 @@ def fit_bayesian(responses: Iterable[tuple[Hashable, str, str]], prior: Prior, n
     """Dawid–Skene with a Dirichlet prior on each source's confusion matrix, fitted by
     variational Bayes (the Bayesian form of the model: Kim and Ghahramani (2012), *Bayesian
     classifier combination*). Each row of a source's matrix is a Dirichlet whose counts are the
-    prior's (``Prior``) plus the posterior mass of the answers it gave; the tags' shares are a
+    prior's (``Prior``) plus the posterior mass of the answers it gave; the tags' shares a
     Dirichlet with one count per tag plus the posteriors. A project's posterior weighs each
     answer by the *expected log* of its probability (digamma of the counts), not by the log of a
     point estimate: a source seen on ten answers moves a posterior far less than one seen on a
-    thousand, and a 1–1 split between annotators seen little stays a near coin toss where
-    maximum likelihood, which fits the few answers exactly, calls it certain.
+    thousand.
+
+    The shares are learned (they shape each source's matrix), but the posteriors returned
+    weigh the answers alone, under a uniform prior over the tags: a label is settled by what the
+    sources said, never by how common its tag is. (With learned shares in it, a 1-1 split
+    between two sources seen little goes to the commoner tag, past 0.9 where one tag is ten
+    times another.)
 
     Starts from the majority vote's shares; stops after ``n_iter`` iterations or when no
     posterior moves by more than ``tol``. ``confusion`` holds each row's posterior mean (over
-    every tag, listed for the answers the source gave), ``priors`` the tags' posterior mean
-    shares, ``lower_bound`` the last largest move of a posterior."""
+    every tag, listed for the answers the source gave), ``priors`` the tags' learned shares,
+    ``lower_bound`` the last largest move of a posterior."""
     from scipy.special import digamma
 
     rows = list(responses)
@@ -223,34 +231,37 @@ def fit_bayesian(responses: Iterable[tuple[Hashable, str, str]], prior: Prior, n
     label = np.array([k_of[r[2]] for r in rows])
     alpha0 = np.full((n_cls, n_cls), prior.wrong) + np.eye(n_cls) * (prior.right - prior.wrong)
 
-    counts = np.zeros((n, n_cls))
-    np.add.at(counts, (t, label), 1.0)
-    post = counts / counts.sum(axis=1, keepdims=True)
-
     def dirichlets(post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         alpha = np.broadcast_to(alpha0, (n_src, n_cls, n_cls)).copy()  # source, true tag, answer
         np.add.at(alpha, (w, slice(None), label), post[t])
-        return alpha, prior.share + post.sum(axis=0)
+        return alpha, 1.0 + post.sum(axis=0)
 
+    def posteriors(alpha: np.ndarray, log_shares: np.ndarray) -> np.ndarray:
+        log_pi = digamma(alpha) - digamma(alpha.sum(axis=2, keepdims=True))
+        log_odds = np.broadcast_to(log_shares, (n, n_cls)).copy()
+        np.add.at(log_odds, t, log_pi[w, :, label])
+        scaled = np.exp(log_odds - log_odds.max(axis=1, keepdims=True))
+        return scaled / scaled.sum(axis=1, keepdims=True)
+
+    counts = np.zeros((n, n_cls))
+    np.add.at(counts, (t, label), 1.0)
+    post = counts / counts.sum(axis=1, keepdims=True)
     iterations, moved = 0, 0.0
     for iterations in range(1, n_iter + 1):
         alpha, nu = dirichlets(post)
-        log_pi = digamma(alpha) - digamma(alpha.sum(axis=2, keepdims=True))
-        log_odds = np.broadcast_to(digamma(nu) - digamma(nu.sum()), (n, n_cls)).copy()
-        np.add.at(log_odds, t, log_pi[w, :, label])
-        scaled = np.exp(log_odds - log_odds.max(axis=1, keepdims=True))
-        new = scaled / scaled.sum(axis=1, keepdims=True)
+        new = posteriors(alpha, digamma(nu) - digamma(nu.sum()))
         moved = float(np.abs(new - post).max())
         post = new
         if moved < tol:
             break
     alpha, nu = dirichlets(post)
+    settled = posteriors(alpha, np.zeros(n_cls))  # the answers alone: a uniform prior over the tags
     mean = alpha / alpha.sum(axis=2, keepdims=True)
     given = sorted({(source_at[r[1]], k_of[r[2]]) for r in rows})
     confusion = {(sources[j], classes[a]): mean[j, :, a] for j, a in given}
     votes_per_source = np.bincount(w, minlength=n_src)
-    right = np.bincount(w, weights=post[t, label], minlength=n_src)
-    return Fit(task_names, classes, post, nu / nu.sum(), confusion,
+    right = np.bincount(w, weights=settled[t, label], minlength=n_src)
+    return Fit(task_names, classes, settled, nu / nu.sum(), confusion,
                {s: float(right[j] / votes_per_source[j]) for j, s in enumerate(sources)},
                {s: int(votes_per_source[j]) for j, s in enumerate(sources)}, iterations, moved)
 
