@@ -562,8 +562,9 @@ def _same_annotation(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether two records with one annotation id are that annotation pulled twice: the same
     task, project and person, created at the same moment (or, without ``created_at``, updated at
     the same moment with the same answer). Anything else is another instance's annotation."""
-    def person(r: dict[str, Any]) -> tuple[Any, Any]:
-        return (r["_user"], None) if a["_user"] is not None and b["_user"] is not None else (None, r["_email"])
+    def person(r: dict[str, Any]) -> tuple[Any, Any]:  # what both records say of who made it
+        return (r["_user"] if a["_user"] is not None and b["_user"] is not None else None,
+                r["_email"] if a["_email"] is not None and b["_email"] is not None else None)
 
     same = (a["_task"], a["raw_project_id"], person(a)) == (b["_task"], b["raw_project_id"], person(b))
     if a["_created"] is not None and b["_created"] is not None:
